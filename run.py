@@ -1,0 +1,34 @@
+"""The one entry point.
+
+    python run.py gridworld            value iteration and tabular Q-learning
+    python run.py cartpole             DQN on CartPole-v1
+    python run.py atari --game pong    DQN from pixels on an Atari game
+
+Each command lives in its own module; this file only dispatches, so
+`python run.py <command> --help` shows that command's own flags.
+"""
+import sys
+
+COMMANDS = {
+    "gridworld": "rl.gridworld_cli",
+    "cartpole": "rl.cartpole_cli",
+    "atari": "atari.cli",
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if argv else 2
+    command = argv[0]
+    if command not in COMMANDS:
+        print(f"run.py: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}",
+              file=sys.stderr)
+        return 2
+    import importlib
+    module = importlib.import_module(COMMANDS[command])
+    return module.main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
