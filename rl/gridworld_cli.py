@@ -1,0 +1,169 @@
+"""`python run.py gridworld`: value iteration and Q-learning on a grid world, printed as grids.
+
+Value iteration is given T and R and computes V* and its greedy policy; Q-learning
+only samples transitions. The printout puts what each found side by side, with
+|V - V*| per cell. Bad input ends with one line on stderr and exit status 2.
+"""
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from rl.config import add_flags, from_args
+from rl.gridworld import ACTIONS, BOOK_GRID, GridWorld, parse_layout
+from rl.qlearning import q_learning
+from rl.value_iteration import (bellman_backup, bellman_residual, greedy_policy,
+                                value_iteration)
+
+ARROWS = {"N": "^", "S": "v", "E": ">", "W": "<"}   # ASCII, so any terminal can print them
+CELL_WIDTH = 7                                      # fits "-100.00" with a space before it
+DESCRIPTION = "Value iteration and tabular Q-learning on a grid world, printed as text grids."
+TIE = 1e-6                                          # Q* values this close count as equal
+GAP = "    "                                        # between grids printed side by side
+
+
+@dataclass
+class GridWorldConfig:
+    layout: str = "book"
+    """'book' for the 4x3 book grid, or the path of a layout file (format in rl/gridworld.py)"""
+    noise: float = 0.2
+    """probability that a move slips sideways, noise/2 to each side; in [0, 1]"""
+    discount: float = 0.9
+    """γ in [0, 1]: what a reward one step later is worth now"""
+    living_reward: float = 0.0
+    """reward for every step that does not leave through an exit cell"""
+    tolerance: float = 1e-8
+    """value iteration stops once no value changes by this much in an iteration"""
+    max_iterations: int = 100_000
+    """value iteration gives up (an error) after this many iterations"""
+    episodes: int = 5000
+    """number of Q-learning episodes"""
+    epsilon: float = 0.2
+    """ε: probability that Q-learning takes a random action instead of the greedy one"""
+    learning_rate: float = 1.0
+    """α_0 in α_n = α_0 / (1 + d n): the step size of the first update of each Q(s, a)"""
+    learning_rate_decay: float = 0.2
+    """d in α_n = α_0 / (1 + d n), n = updates Q(s, a) has had; 0 keeps α constant"""
+    exploring_starts: bool = True
+    """begin each episode in a random non-exit cell (true) or always at S (false)"""
+    max_steps: int = 100
+    """an episode is cut after this many steps"""
+    seed: int = 0
+    """seed of Q-learning's random numbers: the same seed prints the same grids"""
+
+
+def load_layout_text(layout: str) -> str:
+    """The text of the named built-in layout, or of the layout file at that path."""
+    if layout == "book":
+        return BOOK_GRID
+    try:
+        with open(layout, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"cannot read layout file {layout!r}: "
+                         f"{getattr(e, 'strerror', None) or e}") from None
+
+
+def grid_lines(mdp: GridWorld, title: str, cell_text: Callable[[int], str]) -> list[str]:
+    """A titled text grid: cell_text(s) in each open cell, '#' in walls. Returns its lines."""
+    height, width = mdp.layout.walls.shape
+    rows = ["".join((cell_text(mdp.state_of[(r, c)]) if (r, c) in mdp.state_of else "#")
+                    .rjust(CELL_WIDTH) for c in range(width)) for r in range(height)]
+    return [title.ljust(CELL_WIDTH * width)] + rows
+
+
+def side_by_side(*grids: list[str]) -> str:
+    """Print several grids (as from grid_lines, all the same height) in one row."""
+    return "\n".join(GAP.join(line.ljust(len(grid[0])) for line, grid in zip(lines, grids)).rstrip()
+                     for lines in zip(*grids))
+
+
+def values_text(values: np.ndarray, known: np.ndarray) -> Callable[[int], str]:
+    """Cell text for a value table, two decimals; '-' where known[s] is False. (S,), (S,) bool."""
+    return lambda s: f"{values[s]:.2f}" if known[s] else "-"
+
+
+def policy_text(mdp: GridWorld, policy: np.ndarray) -> Callable[[int], str]:
+    """Cell text for a policy: an arrow, or the reward of an exit cell. policy: (S,) int."""
+    def text(s: int) -> str:
+        if mdp.is_exit(s):
+            return f"{mdp.layout.exits[mdp.cells[s]]:+g}"
+        return ARROWS[ACTIONS[policy[s]]]
+    return text
+
+
+def report(cfg: GridWorldConfig) -> str:
+    """Solve the grid world both ways and return the printout. Raises ValueError on bad input."""
+    mdp = GridWorld(parse_layout(load_layout_text(cfg.layout)), noise=cfg.noise,
+                    living_reward=cfg.living_reward, discount=cfg.discount)
+    V_star, iterations = value_iteration(mdp, tolerance=cfg.tolerance,
+                                     max_iterations=cfg.max_iterations)
+    Q, updates = q_learning(mdp, episodes=cfg.episodes, epsilon=cfg.epsilon,
+                            learning_rate=cfg.learning_rate,
+                            learning_rate_decay=cfg.learning_rate_decay,
+                            exploring_starts=cfg.exploring_starts, max_steps=cfg.max_steps,
+                            seed=cfg.seed)
+    name = "the book grid" if cfg.layout == "book" else cfg.layout
+    height, width = mdp.layout.walls.shape
+    return "\n".join([
+        f"Grid world: {name} ({height} x {width} cells), noise {cfg.noise:g}, "
+        f"discount {cfg.discount:g}, living reward {cfg.living_reward:g}",
+        "",
+        f"Value iteration (knows T and R): converged in {iterations} iterations (largest change "
+        f"< {cfg.tolerance:g}); Bellman residual {bellman_residual(mdp, V_star):.1e}.",
+        f"Q-learning (only samples): {cfg.episodes} episodes, epsilon {cfg.epsilon:g}, "
+        f"seed {cfg.seed}, {'exploring starts' if cfg.exploring_starts else 'starting at S'}.",
+        "",
+        compare(mdp, V_star, Q, updates),
+    ])
+
+
+def compare(mdp: GridWorld, V_star: np.ndarray, Q: np.ndarray, updates: np.ndarray) -> str:
+    """Value and policy grids of both methods side by side, then how far apart they are.
+
+    V_star: (S,) from value iteration; Q: (S, A) and updates: (S, A) from q_learning.
+    """
+    Q_star = bellman_backup(mdp, V_star)                          # (S, A)
+    plan, learned = greedy_policy(Q_star), greedy_policy(Q)       # (S,), (S,)
+    V = Q.max(axis=1)                                             # (S,)
+    error = np.abs(V - V_star)                                    # (S,)
+    visited = updates.sum(axis=1) > 0                             # (S,) bool; False for DONE
+    # A learned move is as good as the plan's if its Q* ties the best (noise 0 makes many ties).
+    judged = [s for s in mdp.non_exits if visited[s]]
+    wrong = [mdp.cells[s] for s in judged if Q_star[s, learned[s]] < V_star[s] - TIE]
+    where = "; not at (row, column) " + ", ".join(f"({r + 1}, {c + 1})" for r, c in wrong)
+    return "\n".join([
+        side_by_side(grid_lines(mdp, "V* (value iteration)",
+                                values_text(V_star, np.ones_like(visited))),
+                     grid_lines(mdp, "V = max_a Q (Q-learning)", values_text(V, visited)),
+                     grid_lines(mdp, "|V - V*|",
+                                lambda s: f"{error[s]:.3f}" if visited[s] else "-")),
+        "",
+        side_by_side(grid_lines(mdp, "greedy policy from V*", policy_text(mdp, plan)),
+                     grid_lines(mdp, "greedy policy from Q", policy_text(mdp, learned))),
+        "",
+        "Arrows: the greedy move; a number: an exit cell and its reward; #: a wall;",
+        "-: a cell Q-learning never left, so it learned nothing there.",
+        f"max |V - V*| = {error[visited].max():.3f} over the {visited.sum()} cells Q-learning "
+        f"visited. Its greedy move is optimal in {len(judged) - len(wrong)} of the "
+        f"{len(judged)} non-exit cells it visited{where if wrong else ''}.",
+    ])
+
+
+def main(argv: list[str]) -> int:
+    """Entry point for `python run.py gridworld ...`; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="run.py gridworld", description=DESCRIPTION)
+    add_flags(parser, GridWorldConfig)
+    try:
+        cfg = from_args(GridWorldConfig, parser.parse_args(argv))
+    except SystemExit as exit_:   # --help (0) or a malformed flag (2), already printed
+        return int(exit_.code or 0)
+    try:
+        text = report(cfg)
+    except ValueError as e:
+        print(f"run.py gridworld: {e}", file=sys.stderr)
+        return 2
+    print(text)
+    return 0
