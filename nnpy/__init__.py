@@ -1,0 +1,14 @@
+"""nnpy: a small neural-network engine in pure numpy, written to be read.
+
+Layers (forward and backward side by side), losses, optimizers, a
+Sequential container with safe save/load, and a gradient checker.
+"""
+from .activations import Flatten, ReLU
+from .checkpoint import CheckpointError, load_npz, save_npz
+from .conv import Conv2D, col2im, conv2d_naive, conv_output_size, im2col
+from .dense import Dense
+from .gradcheck import check_layer, numerical_gradient, rel_error
+from .losses import LOSSES, huber, mse
+from .network import Sequential
+from .optim import OPTIMIZERS, SGD, Adam, CenteredRMSProp, RMSProp, clip_grad_norm
+from .pool import MaxPool2D

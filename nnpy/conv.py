@@ -1,0 +1,133 @@
+"""2-D convolution, channels last (NHWC), valid padding — as in the DQN papers.
+
+Shapes and names used throughout:
+    x   : (N, H, W, C)        a batch of N images, C channels last
+    w   : (KH, KW, C, F)      F filters of size KH x KW over C channels
+    b   : (F,)
+    out : (N, OH, OW, F)      OH = (H - KH) // stride + 1, OW likewise
+
+The fast path is im2col: copy every KH x KW x C patch into one row of a
+matrix, so the whole convolution becomes ONE matrix multiply
+
+    out[n, i, j, f] = sum_{kh, kw, c} x[n, i*s + kh, j*s + kw, c] * w[kh, kw, c, f] + b[f]
+    cols (N*OH*OW, KH*KW*C)  @  w (KH*KW*C, F)  ->  (N*OH*OW, F)
+
+and its backward is two more multiplies plus col2im, the adjoint of im2col,
+which adds each row of dcols back onto the patch it came from.
+
+Channels last matters for speed: a patch row (KW, C) is contiguous in an
+NHWC array, so im2col copies whole runs of memory instead of gathering.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .init import bias_uniform, kaiming_uniform
+from .layer import Layer, check_input
+
+
+def conv_output_size(size: int, kernel: int, stride: int) -> int:
+    """Valid convolution: floor((size - kernel) / stride) + 1."""
+    return (size - kernel) // stride + 1
+
+
+def im2col(x: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
+    """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C), one patch per row.
+
+    A strided *view* names every patch without copying; the single
+    `ascontiguousarray` is the copy into the matrix BLAS wants.
+    """
+    n, h, w, c = x.shape
+    oh, ow = conv_output_size(h, kh, stride), conv_output_size(w, kw, stride)
+    sn, sh, sw, sc = x.strides
+    patches = as_strided(x, shape=(n, oh, ow, kh, kw, c),
+                         strides=(sn, sh * stride, sw * stride, sh, sw, sc),
+                         writeable=False)                  # (N, OH, OW, KH, KW, C) view
+    return np.ascontiguousarray(patches).reshape(n * oh * ow, kh * kw * c)  # (N*OH*OW, KH*KW*C)
+
+
+def col2im(cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int) -> np.ndarray:
+    """Adjoint of im2col: cols (N*OH*OW, KH*KW*C) -> dx (N, H, W, C).
+
+    Overlapping patches share pixels, so their contributions are summed.
+    One strided `+=` per kernel offset (KH*KW of them) does it; each one
+    touches every patch at once and no two writes in one `+=` collide.
+    """
+    n, h, w, c = x_shape
+    oh, ow = conv_output_size(h, kh, stride), conv_output_size(w, kw, stride)
+    cols6 = cols.reshape(n, oh, ow, kh, kw, c)              # (N, OH, OW, KH, KW, C)
+    dx = np.zeros(x_shape, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dx[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :] += cols6[:, :, :, i, j, :]
+    return dx
+
+
+def conv2d_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int) -> np.ndarray:
+    """Reference convolution by explicit loops: x (N,H,W,C), w (KH,KW,C,F) -> (N,OH,OW,F).
+
+    Slow and obviously right; the tests hold the fast path against it.
+    """
+    n, h, wd, c = x.shape
+    kh, kw, _, f = w.shape
+    oh, ow = conv_output_size(h, kh, stride), conv_output_size(wd, kw, stride)
+    out = np.zeros((n, oh, ow, f), dtype=np.result_type(x, w))
+    for i in range(oh):
+        for j in range(ow):
+            patch = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]  # (N, KH, KW, C)
+            for k in range(f):
+                out[:, i, j, k] = np.sum(patch * w[:, :, :, k], axis=(1, 2, 3)) + b[k]
+    return out
+
+
+class Conv2D(Layer):
+    """Valid-padding convolution layer, NHWC, by im2col + one matrix multiply.
+
+    forward : x (N, H, W, C) -> out (N, OH, OW, F)
+    backward: dout (N, OH, OW, F) -> dx (N, H, W, C); fills grads w (KH,KW,C,F), b (F,)
+        dw   = cols^T @ dout        (the patches each weight saw, weighted by dout)
+        db   = sum of dout over N, OH, OW
+        dx   = col2im(dout @ w^T)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 rng: np.random.Generator | None = None, dtype=np.float32):
+        super().__init__()
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
+                        ("kernel_size", kernel_size), ("stride", stride)):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"Conv2D {name} must be a positive integer, got {v!r}")
+        self.c, self.f, self.k, self.stride = in_channels, out_channels, kernel_size, stride
+        rng = rng if rng is not None else np.random.default_rng()
+        fan_in = kernel_size * kernel_size * in_channels
+        self.params = {
+            "w": kaiming_uniform((kernel_size, kernel_size, in_channels, out_channels), fan_in, rng, dtype),
+            "b": bias_uniform(out_channels, fan_in, rng, dtype),
+        }
+        self._zero_grads()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        check_input("Conv2D", x, ("N", "H", "W", self.c))
+        n, h, w, _ = x.shape
+        if h < self.k or w < self.k:
+            raise ValueError(f"Conv2D with a {self.k}x{self.k} kernel needs H, W >= {self.k}, "
+                             f"got input {x.shape}")
+        oh, ow = conv_output_size(h, self.k, self.stride), conv_output_size(w, self.k, self.stride)
+        cols = im2col(x, self.k, self.k, self.stride)                  # (N*OH*OW, KH*KW*C)
+        w2 = self.params["w"].reshape(-1, self.f)                       # (KH*KW*C, F)
+        out = cols @ w2 + self.params["b"]                              # (N*OH*OW, F)
+        self.cache = (x.shape, cols)
+        return out.reshape(n, oh, ow, self.f)                           # (N, OH, OW, F)
+
+    def backward(self, dout: np.ndarray, need_dx: bool = True):
+        x_shape, cols = self.cache
+        dout2 = dout.reshape(-1, self.f)                                # (N*OH*OW, F)
+        self.grads["w"][...] = (cols.T @ dout2).reshape(self.params["w"].shape)  # (KH, KW, C, F)
+        self.grads["b"][...] = dout2.sum(axis=0)                        # (F,)
+        if not need_dx:
+            return None
+        dcols = dout2 @ self.params["w"].reshape(-1, self.f).T          # (N*OH*OW, KH*KW*C)
+        return col2im(dcols, x_shape, self.k, self.k, self.stride)      # (N, H, W, C)
+
+    def config(self) -> dict:
+        return {"type": "Conv2D", "in_channels": self.c, "out_channels": self.f,
+                "kernel_size": self.k, "stride": self.stride}

@@ -1,0 +1,53 @@
+"""What a run writes to disk: checkpoint.npz (everything to resume) and best.npz (a policy).
+
+Both are nnpy checkpoint files (.npz arrays + JSON metadata, loaded with
+allow_pickle=False, written atomically).  They share the online network's
+arrays under "online/" and its architecture in the metadata, so `--eval`
+accepts either; checkpoint.npz adds the target network, the optimizer
+state and the run's counters.
+"""
+import numpy as np
+
+from nnpy import CheckpointError, Sequential, load_npz, save_npz
+
+CHECKPOINT_KIND = "numpy-dqn/checkpoint"
+POLICY_KIND = "numpy-dqn/policy"
+
+
+def save_policy(path: str, net: Sequential, env_id: str, extra: dict) -> None:
+    meta = {"kind": POLICY_KIND, "env_id": env_id, "architecture": net.architecture(),
+            "dtype": str(net.dtype()), **extra}
+    save_npz(path, net.state_arrays("online/"), meta)
+
+
+def save_checkpoint(path: str, agent, env_id: str, run_state: dict, extra: dict) -> None:
+    meta = {"kind": CHECKPOINT_KIND, "env_id": env_id, "architecture": agent.online.architecture(),
+            "dtype": str(agent.online.dtype()), "optim_t": agent.opt.t, "updates": agent.updates,
+            "run": run_state, **extra}
+    save_npz(path, agent.state_arrays(), meta)
+
+
+def load_policy(path: str, env_id: str) -> tuple[Sequential, dict]:
+    """The online network from a policy or checkpoint file made for `env_id`."""
+    arrays, meta = load_npz(path)
+    if meta.get("kind") not in (POLICY_KIND, CHECKPOINT_KIND):
+        raise CheckpointError(f"{path!r} is a {meta.get('kind')!r} file, not a numpy-dqn policy or "
+                              f"checkpoint (best.npz / checkpoint.npz from a training run)")
+    if meta.get("env_id") != env_id:
+        raise CheckpointError(f"{path!r} was trained on {meta.get('env_id')!r}, not {env_id!r}")
+    net = Sequential.from_architecture(meta["architecture"], dtype=np.dtype(meta.get("dtype", "float32")),
+                                       source=f"checkpoint {path!r}")
+    net.load_state_arrays(arrays, "online/", source=f"checkpoint {path!r}")
+    return net, meta
+
+
+def load_checkpoint(path: str, agent, env_id: str) -> dict:
+    """Restore agent (online, target, optimizer) from checkpoint.npz; returns its metadata."""
+    arrays, meta = load_npz(path, kind=CHECKPOINT_KIND)
+    if meta.get("env_id") != env_id:
+        raise CheckpointError(f"{path!r} was trained on {meta.get('env_id')!r}, not {env_id!r}")
+    if meta.get("architecture") != agent.online.architecture():
+        raise CheckpointError(f"{path!r} holds a different network architecture than the run's config")
+    agent.load_state_arrays(arrays, meta["optim_t"], source=f"checkpoint {path!r}")
+    agent.updates = meta["updates"]
+    return meta

@@ -1,0 +1,111 @@
+"""The DQN agent: a Q-network, its target network, and the learning step.
+
+Deep Q-learning (Mnih et al. 2013, Algorithm 1; 2015, Methods) fits
+Q(s, a; θ) to the Bellman optimality target
+
+    y = r + γ (1 − terminated) max_a' Q(s', a'; θ⁻)                      (DQN)
+
+where θ⁻ is a *target network*: a copy of θ refreshed only every C steps,
+so the regression target does not move with every update.  Double DQN
+(van Hasselt et al. 2016) lets the online network choose a' and the target
+network value it, which removes max's upward bias:
+
+    y = r + γ (1 − terminated) Q(s', argmax_a' Q(s', a'; θ); θ⁻)          (Double DQN)
+
+The loss touches only the action that was taken: L = mean ℓ(Q(s, a; θ) − y).
+With n-step returns (Sutton 1988; Hessel et al. 2018) r is the discounted sum
+of n rewards and γ becomes γⁿ; the memory supplies both, per transition.
+"""
+import numpy as np
+
+from nnpy import LOSSES, Sequential, clip_grad_norm
+from nnpy.optim import Optimizer
+
+from .replay import Batch
+
+
+def bellman_target(r: np.ndarray, terminated: np.ndarray, discount: np.ndarray,
+                   q_next_target: np.ndarray, q_next_online: np.ndarray | None = None) -> np.ndarray:
+    """Targets y (B,) from rewards r (B,), terminal flags (B,), discounts γ (B,),
+    Q(s', ·; θ⁻) (B, A) and, for Double DQN, Q(s', ·; θ) (B, A)."""
+    if q_next_online is None:
+        next_value = q_next_target.max(axis=1)                             # max_a' Q(s', a'; θ⁻)
+    else:
+        a_star = q_next_online.argmax(axis=1)                              # argmax_a' Q(s', a'; θ)
+        next_value = q_next_target[np.arange(len(a_star)), a_star]         # Q(s', a*; θ⁻)
+    return r + discount * (1.0 - terminated) * next_value
+
+
+class DQNAgent:
+    """Online network θ, target network θ⁻ (a visible deep copy), optimizer, loss.
+
+    obs are scaled by `input_scale` on the way in (1/255 for uint8 screens),
+    so the memory can keep compact uint8 frames.
+    """
+
+    def __init__(self, net: Sequential, optimizer: Optimizer, loss: str = "huber",
+                 double: bool = False, max_grad_norm: float = 0.0, input_scale: float = 1.0):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        self.online, self.target = net, net.copy()
+        self.opt, self.loss_name, self.loss_fn = optimizer, loss, LOSSES[loss]
+        self.double, self.max_grad_norm, self.input_scale = double, max_grad_norm, input_scale
+        self.dtype = net.dtype()
+        self.updates = 0
+
+    def prep(self, obs: np.ndarray) -> np.ndarray:
+        """obs (B, ...) of any dtype -> network input in the network's float dtype."""
+        x = obs.astype(self.dtype)
+        if self.input_scale != 1.0:
+            x *= self.input_scale
+        return x
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q(s, ·; θ) for a batch of observations: (B, ...) -> (B, A)."""
+        return self.online.forward(self.prep(obs))
+
+    def act(self, obs: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
+        """ε-greedy: a random action with probability ε, else argmax_a Q(s, a; θ)."""
+        n_actions = self.online.layers[-1].m
+        if rng.random() < epsilon:
+            return int(rng.integers(n_actions))
+        return int(self.q_values(obs[None])[0].argmax())
+
+    def learn(self, batch: Batch) -> float:
+        """One gradient step on L = mean ℓ(Q(s, a; θ) − y). Returns the loss."""
+        s2 = self.prep(batch.s2)
+        q_next_online = self.online.forward(s2) if self.double else None   # (B, A)
+        y = bellman_target(batch.r, batch.terminated, batch.discount,
+                           self.target.forward(s2), q_next_online)         # (B,)
+        q = self.online.forward(self.prep(batch.s))                        # (B, A)
+        rows = np.arange(len(batch.a))
+        loss, dq_taken = self.loss_fn(q[rows, batch.a], y.astype(q.dtype))  # only Q(s, a) is fitted
+        dq = np.zeros_like(q)                                              # (B, A)
+        dq[rows, batch.a] = dq_taken
+        self.online.backward(dq)
+        grads = self.online.gradients()
+        if self.max_grad_norm > 0:
+            clip_grad_norm(grads, self.max_grad_norm)
+        self.opt.step(grads)
+        self.updates += 1
+        return loss
+
+    def sync_target(self, tau: float = 1.0) -> None:
+        """θ⁻ <- θ (hard copy, tau = 1) or θ⁻ <- (1 − τ) θ⁻ + τ θ (soft update)."""
+        if tau >= 1.0:
+            self.target.load_weights_from(self.online)
+        else:
+            self.target.soft_update_from(self.online, tau)
+
+    # -- checkpointing ----------------------------------------------------------------
+    def state_arrays(self) -> dict:
+        arrays = self.online.state_arrays("online/")
+        arrays.update(self.target.state_arrays("target/"))
+        arrays.update({"optim/" + k: v for k, v in self.opt.state_arrays().items()})
+        return arrays
+
+    def load_state_arrays(self, arrays: dict, optim_t: int, source: str) -> None:
+        self.online.load_state_arrays(arrays, "online/", source)
+        self.target.load_state_arrays(arrays, "target/", source)
+        self.opt.load_state_arrays({k[len("optim/"):]: v for k, v in arrays.items()
+                                    if k.startswith("optim/")}, optim_t)

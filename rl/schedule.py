@@ -1,0 +1,13 @@
+"""Exploration schedule."""
+
+
+def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> float:
+    """ε annealed linearly from `start` to `end` over `decay_steps`, then held.
+
+        ε(t) = start + (end - start) · min(1, t / decay_steps)
+
+    (Mnih et al. 2015 anneal 1.0 -> 0.1 over the first million frames.)
+    """
+    if decay_steps <= 0:
+        return end
+    return start + (end - start) * min(1.0, step / decay_steps)
