@@ -1,0 +1,149 @@
+"""Gradient checks: every backward agrees with centered differences, in float64.
+
+    df/dx[i] ≈ (f(x + h e_i) - f(x - h e_i)) / (2h),   rel_error = max|a - n| / max(|a| + |n|)
+
+Single layers and the losses are smooth where they are evaluated (random
+inputs stay far from the ReLU / max / Huber kinks), so they must agree to
+1e-7.  The whole network goes through several ReLUs and a max, so it gets the
+1e-6 the issue asks for.  Measured (numpy 2.4, h = 1e-6): layers ≤ 6e-10,
+losses ≤ 3e-9, the whole DQN net ≤ 7e-9 for the weights and 8e-8 for the
+input, whose smaller gradients feel the rounding of the loss more.
+"""
+import numpy as np
+import pytest
+
+from nnpy import (Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, check_layer,
+                  huber, mse, numerical_gradient, rel_error)
+
+LAYER_TOL = 1e-7
+NET_TOL = 1e-6
+F64 = np.float64
+
+
+def test_numerical_gradient_of_a_known_function():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    num = numerical_gradient(lambda: float(np.sum(x ** 3)), x)
+    assert rel_error(num, 3 * x ** 2) < 1e-9
+    assert np.array_equal(x, [[1.0, -2.0], [0.5, 3.0]])   # perturbations were undone
+
+
+def test_rel_error():
+    assert rel_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
+    assert rel_error(np.array([1.0]), np.array([-1.0])) == 1.0
+
+
+class ScaledBackward(Dense):
+    """A Dense layer with a deliberately wrong backward (dx is 1% too large)."""
+
+    def backward(self, dout, need_dx=True):
+        return 1.01 * super().backward(dout, need_dx)
+
+
+def test_check_layer_catches_a_wrong_backward():
+    rng = np.random.default_rng(0)
+    errors = check_layer(ScaledBackward(5, 3, rng=rng, dtype=F64), rng.standard_normal((4, 5)))
+    assert errors["x"] > 1e-3
+    assert errors["w"] < LAYER_TOL and errors["b"] < LAYER_TOL
+
+
+LAYERS = {
+    # name: (layer factory, input shape)
+    "conv 3x3 stride 1": (lambda rng: Conv2D(3, 4, 3, 1, rng=rng, dtype=F64), (2, 6, 5, 3)),
+    "conv 3x3 stride 2": (lambda rng: Conv2D(2, 3, 3, 2, rng=rng, dtype=F64), (2, 7, 8, 2)),
+    "conv 4x4 stride 3": (lambda rng: Conv2D(2, 3, 4, 3, rng=rng, dtype=F64), (2, 10, 9, 2)),
+    "conv 1x1": (lambda rng: Conv2D(3, 2, 1, 1, rng=rng, dtype=F64), (2, 3, 4, 3)),
+    "conv 2x2 stride 3 (skips pixels)": (lambda rng: Conv2D(1, 2, 2, 3, rng=rng, dtype=F64), (2, 8, 7, 1)),
+    "dense": (lambda rng: Dense(7, 5, rng=rng, dtype=F64), (4, 7)),
+    "relu": (lambda rng: ReLU(), (3, 4, 5, 2)),
+    "flatten": (lambda rng: Flatten(), (3, 4, 5, 2)),
+    "maxpool 2/2": (lambda rng: MaxPool2D(2), (2, 6, 6, 3)),
+    "maxpool 3/2 (overlapping)": (lambda rng: MaxPool2D(3, 2), (2, 7, 7, 3)),
+}
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layer_gradients(name):
+    make, shape = LAYERS[name]
+    rng = np.random.default_rng(1)
+    layer = make(rng)
+    errors = check_layer(layer, rng.standard_normal(shape))
+    assert set(errors) == {"x", *layer.params}
+    assert max(errors.values()) < LAYER_TOL, errors
+
+
+@pytest.mark.parametrize("loss_fn, delta", [(mse, None), (huber, 0.5), (huber, 1.0), (huber, 2.0)])
+def test_loss_gradients(loss_fn, delta):
+    rng = np.random.default_rng(2)
+    q, y = 3 * rng.standard_normal(16), 3 * rng.standard_normal(16)
+    kwargs = {} if delta is None else {"delta": delta}
+    if delta is not None:   # both branches of the Huber loss are exercised
+        assert np.any(np.abs(q - y) < delta) and np.any(np.abs(q - y) > delta)
+    _, dq = loss_fn(q, y, **kwargs)
+    num = numerical_gradient(lambda: loss_fn(q, y, **kwargs)[0], q)
+    assert rel_error(dq, num) < LAYER_TOL
+
+
+def test_loss_values_by_hand():
+    q, y = np.array([0.5, 3.0]), np.array([0.0, 0.0])
+    loss, dq = mse(q, y)
+    assert loss == pytest.approx((0.5 * 0.25 + 0.5 * 9.0) / 2)
+    np.testing.assert_allclose(dq, [0.25, 1.5])
+    loss, dq = huber(q, y, delta=1.0)           # 0.5 is quadratic, 3 is linear
+    assert loss == pytest.approx((0.5 * 0.25 + 1.0 * (3.0 - 0.5)) / 2)
+    np.testing.assert_allclose(dq, [0.25, 0.5])  # clip(e, -1, 1) / N
+    with pytest.raises(ValueError, match=r"one shape, got \(2,\) and \(3,\)"):
+        mse(q, np.zeros(3))
+
+
+def small_dqn(rng) -> Sequential:
+    """The DQN architecture in miniature: conv, conv, dense, dense -> 3 actions."""
+    return Sequential([
+        Conv2D(2, 3, 3, stride=2, rng=rng, dtype=F64), ReLU(),    # (N, 11, 11, 2) -> (N, 5, 5, 3)
+        Conv2D(3, 4, 3, stride=1, rng=rng, dtype=F64), ReLU(),    # -> (N, 3, 3, 4)
+        Flatten(),                                                # -> (N, 36)
+        Dense(36, 8, rng=rng, dtype=F64), ReLU(),
+        Dense(8, 3, rng=rng, dtype=F64),                          # -> (N, 3) Q-values
+    ])
+
+
+def dqn_loss(online: Sequential, target: Sequential, batch: tuple, gamma: float = 0.99):
+    """Huber loss on Q(s, a; θ) against y = r + γ (1 - done) max_a' Q(s', a'; θ⁻).
+
+    Returns (loss, dQ (N, A), TD errors (N,)): dL/dQ is the loss gradient
+    at the taken action and zero for the actions not taken.
+    """
+    s, a, r, s_next, done = batch
+    rows = np.arange(len(a))
+    q_all = online.forward(s)                                      # (N, A)
+    y = r + gamma * (1 - done) * target.forward(s_next).max(axis=1)  # (N,)
+    q = q_all[rows, a]                                             # (N,) Q(s, a; θ)
+    loss, dq = huber(q, y)
+    dq_all = np.zeros_like(q_all)
+    dq_all[rows, a] = dq
+    return loss, dq_all, q - y
+
+
+def test_whole_network_with_the_dqn_loss():
+    rng = np.random.default_rng(3)
+    online = small_dqn(rng)
+    target = small_dqn(rng)                     # θ⁻ ≠ θ, as between two target syncs
+    n = 5
+    batch = (rng.standard_normal((n, 11, 11, 2)), rng.integers(0, 3, n),
+             np.array([0.1, 3.0, -0.2, -3.0, 0.3]), rng.standard_normal((n, 11, 11, 2)),
+             np.array([0.0, 1.0, 0.0, 0.0, 1.0]))
+
+    _, dq_all, td_error = dqn_loss(online, target, batch)
+    dx = online.backward(dq_all, need_dx=True)
+    analytic = {k: g.copy() for k, g in online.gradients().items()}
+    e = np.abs(td_error)
+    assert np.any(e < 1) and np.any(e > 1)      # both Huber branches are in the batch
+
+    def loss():
+        return dqn_loss(online, target, batch)[0]
+
+    errors = {k: rel_error(analytic[k], numerical_gradient(loss, p))
+              for k, p in online.parameters().items()}
+    errors["x"] = rel_error(dx, numerical_gradient(loss, batch[0]))
+    assert max(errors.values()) < NET_TOL, errors
+    assert all(np.any(analytic[k] != 0) for k in analytic)   # every layer got a gradient
