@@ -114,7 +114,8 @@ class Conv2D(Layer):
         oh, ow = conv_output_size(h, self.k, self.stride), conv_output_size(w, self.k, self.stride)
         cols = im2col(x, self.k, self.k, self.stride)                  # (N*OH*OW, KH*KW*C)
         w2 = self.params["w"].reshape(-1, self.f)                       # (KH*KW*C, F)
-        out = cols @ w2 + self.params["b"]                              # (N*OH*OW, F)
+        out = cols @ w2                                                 # (N*OH*OW, F)
+        out += self.params["b"]
         self.cache = (x.shape, cols)
         return out.reshape(n, oh, ow, self.f)                           # (N, OH, OW, F)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
+from PIL import Image, ImageDraw
 
 from nnpy import Dense, ReLU, Sequential
 
@@ -23,8 +24,9 @@ ENV_ID = "CartPole-v1"
 class CartPoleConfig(DQNConfig):
     steps: int = 50_000
     """environment steps to train for (the goal: solved within 50,000)"""
-    hidden: int = 256
-    """units in each of the two hidden layers of the MLP 4 -> hidden -> hidden -> 2"""
+    hidden: int = 64
+    """units in each of the two hidden layers of the MLP 4 -> hidden -> hidden -> 2; 64 solves
+    as reliably as RL-Zoo's 256 here and each update is ~4x cheaper"""
     buffer_size: int = 50_000
     """replay memory capacity N (here: every transition of the run)"""
     batch_size: int = 64
@@ -52,22 +54,56 @@ def build_mlp(hidden: int, rng: np.random.Generator) -> Sequential:
                        Dense(hidden, 2, rng=rng)])
 
 
+class PillowRender(gym.Wrapper):
+    """render() -> a (400, 600, 3) uint8 frame drawn with pillow, so `--gif` needs no pygame.
+
+    The picture is gymnasium's own CartPole drawing: the track spans ±x_threshold,
+    the pole is drawn 2 · length long, tilted by θ from the vertical.
+    """
+    W, H, TRACK_Y, CART_W, CART_H, POLE_W = 600, 400, 300, 50, 30, 10
+
+    def render(self) -> np.ndarray:
+        env = self.env.unwrapped
+        x, _, theta, _ = env.state
+        scale = self.W / (2 * env.x_threshold)                       # pixels per metre
+        cart_x = self.W / 2 + x * scale
+        axle = (cart_x, self.TRACK_Y - self.CART_H / 4)              # image y grows downwards
+        tip = (axle[0] + 2 * env.length * scale * np.sin(theta),
+               axle[1] - 2 * env.length * scale * np.cos(theta))
+        img = Image.new("RGB", (self.W, self.H), "white")
+        d = ImageDraw.Draw(img)
+        d.line([(0, self.TRACK_Y), (self.W, self.TRACK_Y)], fill="black")
+        d.rectangle([cart_x - self.CART_W / 2, self.TRACK_Y - self.CART_H / 2,
+                     cart_x + self.CART_W / 2, self.TRACK_Y + self.CART_H / 2], fill="black")
+        d.line([axle, tip], fill=(202, 152, 101), width=self.POLE_W)
+        r = self.POLE_W / 2
+        d.ellipse([axle[0] - r, axle[1] - r, axle[0] + r, axle[1] + r], fill=(129, 132, 203))
+        return np.asarray(img)
+
+
+def make_eval_env(seed: int, render: bool = False):
+    """A CartPole-v1 for evaluation; with render=True its render() returns RGB frames."""
+    env = gym.make(ENV_ID)
+    return PillowRender(env) if render else env
+
+
 def make_task(cfg: CartPoleConfig) -> Task:
     if cfg.hidden < 1:
         raise ValueError(f"--hidden must be a positive integer, got {cfg.hidden}")
     return Task(
         env_id=ENV_ID,
         make_env=lambda seed: gym.make(ENV_ID),
-        make_eval_env=lambda seed, render=False: gym.make(ENV_ID, render_mode="rgb_array" if render else None),
+        make_eval_env=make_eval_env,
         build_net=lambda rng: build_mlp(cfg.hidden, rng),
-        make_memory=lambda: ReplayMemory(cfg.buffer_size, (4,), np.float32, cfg.gamma, seed=cfg.seed),
+        make_memory=lambda: ReplayMemory(cfg.buffer_size, (4,), np.float32, cfg.gamma, cfg.n_step,
+                                         seed=cfg.seed),
         reward_threshold=475.0,
     )
 
 
 def main(argv: list[str]) -> int:
     return run_command(argv, "cartpole", CartPoleConfig, make_task,
-                       default_out=lambda seed: f"runs/cartpole-{seed}",
+                       default_out=lambda cfg: f"runs/cartpole-{cfg.seed}", out_help="runs/cartpole-<seed>",
                        description="Train DQN on CartPole-v1, or watch a trained network with --eval.",
                        choices={"optimizer": ["adam", "rmsprop", "centered_rmsprop", "sgd"],
                                 "loss": ["huber", "mse"]})

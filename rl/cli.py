@@ -30,6 +30,13 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag gets one line instead of the whole usage block (~40 flags)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _check_writable(folder: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
@@ -65,10 +72,11 @@ def _watch(cfg, task, path: str, episodes: int, gif: str | None) -> None:
 
 
 def run_command(argv: list[str], prog: str, config_cls, make_task, default_out, description: str,
-                choices: dict | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"run.py {prog}", description=description)
+                choices: dict | None = None, out_help: str = "runs/<name>-<seed>") -> int:
+    """Parse flags, then train, resume or --eval. default_out(cfg) names the output folder."""
+    parser = OneLineParser(prog=f"run.py {prog}", description=description)
     add_flags(parser, config_cls, choices)
-    parser.add_argument("--out", metavar="DIR", help=f"output folder (default: {default_out('<seed>')})")
+    parser.add_argument("--out", metavar="DIR", help=f"output folder (default: {out_help})")
     parser.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
     parser.add_argument("--eval", metavar="PATH", help="play a saved best.npz / checkpoint.npz instead of training")
     parser.add_argument("--episodes", type=int, default=10, help="episodes to play with --eval (default: 10)")
@@ -86,7 +94,9 @@ def run_command(argv: list[str], prog: str, config_cls, make_task, default_out, 
                 fields = {f.name for f in dataclasses.fields(config_cls)}
                 values = {k: v for k, v in json.load(f).items() if k in fields}
             steps_given = any(a == "--steps" or a.startswith("--steps=") for a in argv)
-            cfg = dataclasses.replace(cfg, **values, **({"steps": args.steps} if steps_given else {}))
+            if steps_given:                 # --steps N extends (or shortens) the saved run
+                values["steps"] = args.steps
+            cfg = dataclasses.replace(cfg, **values)
         cfg.validate()
         task = make_task(cfg)
         if args.eval:
@@ -94,7 +104,7 @@ def run_command(argv: list[str], prog: str, config_cls, make_task, default_out, 
             return 0
         if args.gif:
             raise UsageError("--gif works only together with --eval PATH")
-        out = args.resume or args.out or default_out(cfg.seed)
+        out = args.resume or args.out or default_out(cfg)
         _check_writable(out)
     except (UsageError, ValueError, CheckpointError) as e:
         print(f"run.py {prog}: error: {e}", file=sys.stderr)

@@ -1,0 +1,96 @@
+"""Replay memory for Atari frames: each 84 × 84 frame stored once.
+
+Consecutive states share 3 of their 4 frames, so storing stacks would keep
+every frame 8 times (4 in s, 4 in s').  Instead slot i keeps, for step t
+(i = t mod N), the newest frame of s_t plus a_t, r_t and two flags, and
+the 4-frame stacks of s and s' are rebuilt when a minibatch is sampled:
+
+    memory per transition = 84·84 (frame) + 8 (action) + 4 (reward) + 3 (flags)
+                          ≈ 7,071 bytes ≈ 7 KB;  1M transitions ≈ 7.1 GB, 100k ≈ 0.7 GB.
+
+Rebuilding follows the same rule as the acting FrameStack: a stack never
+reaches back across the start of an episode; those older slots are zeros.
+Frame t-k belongs to s_t's episode iff none of steps t-k+1 .. t was the
+first step of an episode.
+
+n-step returns (Sutton 1988; Hessel et al. 2018) come for free from the
+same arrays: the target for step t is
+
+    R = Σ_{k<m} γ^k r_{t+k},   y = R + γ^n (1 − terminated) max_a' Q(s_{t+n}, a'; θ⁻)
+
+where m = n, or fewer if a terminal state comes first (then nothing is
+bootstrapped).  A transition whose n steps run into a time-limit
+truncation is never sampled: its s_{t+n} was not stored.
+"""
+import numpy as np
+
+from rl.replay import Batch
+
+from .preprocess import FRAME_SIZE, HISTORY
+
+
+class FrameReplay:
+    def __init__(self, capacity: int, gamma: float = 0.99, n_step: int = 1, seed: int = 0,
+                 history: int = HISTORY, size: int = FRAME_SIZE):
+        if capacity < history + n_step + 1:
+            raise ValueError(f"replay capacity must be at least {history + n_step + 1}, got {capacity}")
+        self.capacity, self.gamma, self.n, self.history = capacity, gamma, n_step, history
+        self.frames = np.zeros((capacity, size, size), dtype=np.uint8)    # newest frame of s_t
+        self.actions = np.zeros(capacity, dtype=np.int64)
+        self.rewards = np.zeros(capacity, dtype=np.float32)
+        self.terminated = np.zeros(capacity, dtype=bool)
+        self.truncated = np.zeros(capacity, dtype=bool)
+        self.first = np.zeros(capacity, dtype=bool)                        # s_t began an episode
+        self.rng = np.random.default_rng(seed)
+        self.t = 0                                                         # steps ever added
+
+    def __len__(self) -> int:
+        return min(self.t, self.capacity)
+
+    def add(self, s: np.ndarray, a: int, r: float, s2: np.ndarray, terminated: bool,
+            truncated: bool, first: bool) -> None:
+        """Store step t: s (84, 84, 4) -> only s[..., -1] is kept; s2 arrives as the next s."""
+        i = self.t % self.capacity
+        self.frames[i] = s[..., -1]
+        self.actions[i], self.rewards[i] = a, r
+        self.terminated[i], self.truncated[i], self.first[i] = terminated, truncated, first
+        self.t += 1
+
+    def stacks(self, steps: np.ndarray) -> np.ndarray:
+        """States ending at the given steps (B,) -> (B, 84, 84, HISTORY) uint8, oldest first."""
+        out = np.zeros((len(steps), self.history, *self.frames.shape[1:]), dtype=np.uint8)
+        same_episode = np.ones(len(steps), dtype=bool)
+        for k in range(self.history):                   # k = 0 is the newest frame
+            if k > 0:
+                same_episode &= ~self.first[(steps - k + 1) % self.capacity]
+            rows = np.flatnonzero(same_episode)
+            out[rows, self.history - 1 - k] = self.frames[(steps[rows] - k) % self.capacity]
+        return out.transpose(0, 2, 3, 1)                # (B, H, W, HISTORY)
+
+    def _n_step(self, steps: np.ndarray):
+        """For start steps (B,): n-step return R, terminated, and whether the sample is usable."""
+        ks = steps[:, None] + np.arange(self.n)                             # (B, n)
+        slots = ks % self.capacity
+        term, trunc = self.terminated[slots], self.truncated[slots]
+        ended_before = (np.cumsum(term, axis=1) - term) > 0                 # a terminal came earlier
+        counted = ~ended_before                                             # rewards that belong to R
+        ret = np.sum(counted * self.gamma ** np.arange(self.n) * self.rewards[slots], axis=1)
+        usable = ~np.any(trunc & ~term & counted, axis=1)                   # cut off by a time limit
+        return ret.astype(np.float32), np.any(term, axis=1), usable
+
+    def sample(self, batch_size: int) -> Batch:
+        """Uniform minibatch of usable transitions with n-step targets."""
+        oldest = max(0, self.t - self.capacity) + self.history - 1   # whole stack still stored
+        newest = self.t - 1 - self.n                                  # s_{t+n} already stored
+        if newest < oldest:
+            raise ValueError(f"frame replay holds {len(self)} steps; too few to sample from")
+        chosen = np.empty(0, dtype=np.int64)
+        while len(chosen) < batch_size:
+            cand = self.rng.integers(oldest, newest + 1, size=2 * batch_size)
+            _, _, usable = self._n_step(cand)
+            chosen = np.concatenate([chosen, cand[usable]])
+        steps = chosen[:batch_size]
+        ret, done, _ = self._n_step(steps)
+        return Batch(s=self.stacks(steps), a=self.actions[steps % self.capacity], r=ret,
+                     s2=self.stacks(steps + self.n), terminated=done.astype(np.float32),
+                     discount=np.full(batch_size, self.gamma ** self.n, dtype=np.float32))

@@ -1,0 +1,35 @@
+"""Atari game names: `--game pong` -> the ALE ROM id, with helpful errors."""
+import difflib
+import re
+
+import ale_py
+import gymnasium as gym
+
+gym.register_envs(ale_py)       # makes the "ALE/<Game>-v5" ids known to gymnasium
+
+
+def all_games() -> list[str]:
+    """ROM ids that ship with ale-py and have a single-player gymnasium env, e.g. 'pong'."""
+    return sorted(rom for rom in ale_py.roms.get_all_rom_ids() if env_id(rom) in gym.registry)
+
+
+def normalise(name: str) -> str:
+    """'SpaceInvaders', 'space-invaders', 'space_invaders' -> 'space_invaders'."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    return re.sub(r"[-\s]+", "_", snake).lower()
+
+
+def resolve(name: str) -> str:
+    """The ROM id for `name`, or ValueError naming the closest valid games."""
+    games = all_games()
+    rom = normalise(name)
+    if rom in games:
+        return rom
+    close = difflib.get_close_matches(rom, games, n=5, cutoff=0.5)
+    hint = f"closest: {', '.join(close)}" if close else f"{len(games)} games, e.g. {', '.join(games[:8])}, ..."
+    raise ValueError(f"unknown Atari game {name!r}; {hint}")
+
+
+def env_id(rom: str) -> str:
+    """'space_invaders' -> 'ALE/SpaceInvaders-v5' (gymnasium's registered id)."""
+    return "ALE/" + "".join(part.capitalize() for part in rom.split("_")) + "-v5"
