@@ -25,23 +25,24 @@ class CartPoleConfig(DQNConfig):
     steps: int = 50_000
     """environment steps to train for (the goal: solved within 50,000)"""
     hidden: int = 64
-    """units in each of the two hidden layers of the MLP 4 -> hidden -> hidden -> 2; 64 solves
-    as reliably as RL-Zoo's 256 here and each update is ~4x cheaper"""
+    """units in each of the two hidden layers of the MLP 4 -> hidden -> hidden -> 2; RL-Zoo's
+    256 makes each update ~4x slower here, and 64 solves seeds 0-4 with the phases below"""
     buffer_size: int = 50_000
     """replay memory capacity N (here: every transition of the run)"""
     batch_size: int = 64
     """minibatch size"""
     lr: float = 2.3e-3
-    """Adam learning rate; large, because the learning phases are few and long"""
+    """Adam learning rate (RL-Zoo's); 1e-3 solved no more seeds and learned more slowly"""
     learning_starts: int = 1_000
     """random-ish steps collected before the first update"""
-    train_every: int = 256
-    """learn in phases every 256 steps: cheap (no per-step update) and stable"""
-    gradient_steps: int = 128
-    """updates per phase: half an update per environment step on average"""
+    train_every: int = 64
+    """learn every 64 steps, in a phase of gradient_steps updates (RL-Zoo's scheme with 4x
+    shorter phases: with its 256 and 64 hidden units, seed 4 never got past 458)"""
+    gradient_steps: int = 32
+    """updates per phase: half an update per environment step, ~25k updates in 50k steps"""
     target_update_every: int = 10
-    """sync θ⁻ every 10 steps, i.e. once before every learning phase: the target is
-    frozen during a phase and refreshed between phases"""
+    """sync θ⁻ every 10 steps, so at least once between two learning phases: the target
+    is frozen during a phase and refreshed before the next"""
     eps_end: float = 0.04
     """final ε"""
     eps_decay_steps: int = 8_000

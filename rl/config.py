@@ -61,7 +61,7 @@ def add_flags(parser: argparse.ArgumentParser, cls, choices: dict | None = None)
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=_typed(kind),
                             default=default, choices=choices.get(f.name),
                             metavar=kind.__name__.upper() if f.name not in choices else None,
-                            help=f"{docs.get(f.name, '')} (default: {default})")
+                            help=f"{docs.get(f.name, '')} (default: {default})".replace("%", "%%"))
 
 
 def from_args(cls, args: argparse.Namespace):

@@ -67,6 +67,7 @@ class DQNConfig:
             "train_every": positive, "gradient_steps": positive, "target_update_every": positive,
             "eval_every": positive, "eval_episodes": positive, "final_eval_episodes": positive,
             "log_every": positive, "checkpoint_every": positive,
+            "seed": (lambda v: v >= 0, "0 or more"),
             "learning_starts": (lambda v: v >= 0, "0 or more"),
             "eps_decay_steps": (lambda v: v >= 0, "0 or more"),
             "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),

@@ -52,7 +52,8 @@ class ProgressLine:
 
 
 class ProgressCSV:
-    """progress.csv, one row per log interval; on resume, rows past the checkpoint are dropped."""
+    """progress.csv, one row per log interval and per evaluation; on resume, rows past the
+    checkpoint are dropped."""
 
     def __init__(self, path: str, resume_step: int | None = None):
         self.path = path

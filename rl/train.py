@@ -5,7 +5,7 @@
         every `train_every` steps: sample minibatches from D and learn,
         every C steps: θ⁻ <- θ,
         every `eval_every` steps: play greedy episodes, keep the best network,
-        every `log_every` steps: a progress.csv row and a status line.
+        every `log_every` steps and after each evaluation: a progress.csv row and a status line.
 
 The same loop trains CartPole and Atari; a `Task` supplies what differs
 (the environments, the network, the replay memory).
@@ -190,13 +190,12 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
                 steps_per_s = (done_steps - tick_step) / max(now - tick_time, 1e-9)
                 tick_time, tick_step = now, done_steps
                 fields = (done_steps, run["episode"], recent_mean, epsilon, steps_per_s)
-                if done_steps % cfg.log_every == 0:
-                    log_csv.write({"step": done_steps, "episode": run["episode"],
-                                   "recent_mean_return": "" if recent_mean is None else f"{recent_mean:.3f}",
-                                   "epsilon": f"{epsilon:.4f}",
-                                   "loss": "" if run["last_loss"] is None else f"{run['last_loss']:.6f}",
-                                   "steps_per_s": f"{steps_per_s:.0f}",
-                                   "eval_mean_return": "" if evaluated is None else f"{evaluated:.3f}"})
+                log_csv.write({"step": done_steps, "episode": run["episode"],
+                               "recent_mean_return": "" if recent_mean is None else f"{recent_mean:.3f}",
+                               "epsilon": f"{epsilon:.4f}",
+                               "loss": "" if run["last_loss"] is None else f"{run['last_loss']:.6f}",
+                               "steps_per_s": f"{steps_per_s:.0f}",
+                               "eval_mean_return": "" if evaluated is None else f"{evaluated:.3f}"})
                 if not quiet and (evaluated is not None or not progress.live):
                     progress.log(*fields, extra="" if evaluated is None else f"  eval {evaluated:.1f}")
             if not quiet:

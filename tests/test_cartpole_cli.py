@@ -1,0 +1,224 @@
+"""`python run.py cartpole` end to end: a short run writes every file, --eval plays its
+checkpoint, --resume continues it, Ctrl-C leaves a valid checkpoint, and bad input gets one
+line and exit status 2.
+
+The runs are a couple of thousand steps with a small network and two-episode evaluations,
+so the whole file takes seconds; bench/cartpole.py is what checks that the defaults solve.
+"""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import fields
+from io import StringIO
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nnpy import load_npz
+from rl.cartpole_cli import ENV_ID, CartPoleConfig, build_mlp, main
+from rl.checkpoints import CHECKPOINT_KIND, save_policy
+from rl.progress import ProgressLine
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMALL = ["--steps", "2000", "--hidden", "32", "--learning-starts", "500", "--train-every", "64",
+         "--gradient-steps", "16", "--eval-every", "1000", "--eval-episodes", "2",
+         "--final-eval-episodes", "2", "--log-every", "400", "--checkpoint-every", "1000"]
+SUMMARY_KEYS = {"env", "steps", "wall_seconds", "final_eval_mean_return", "final_eval_episodes",
+                "best_eval_mean_return", "solved_at_step"}
+RUN_FILES = {"config.json", "progress.csv", "curve.png", "checkpoint.npz", "best.npz", "summary.json"}
+# one BLAS thread: the networks are tiny, and two busy threads per test process would fight
+# with whatever else the machine is doing
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+
+
+def run_py(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "run.py", "cartpole", *args], cwd=REPO, env=ENV,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def read_csv(path: str) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def read_json(path: str) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> str:
+    """One short training run, shared by the tests that only read it."""
+    out = str(tmp_path_factory.mktemp("cartpole") / "run")
+    done = run_py(*SMALL, "--seed", "3", "--out", out)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_a_short_run_writes_every_file(trained):
+    assert RUN_FILES <= set(os.listdir(trained))
+    summary = read_json(os.path.join(trained, "summary.json"))
+    assert SUMMARY_KEYS <= summary.keys()
+    assert summary["env"] == ENV_ID and summary["steps"] == 2000 and summary["final_eval_episodes"] == 2
+    assert summary["best_eval_mean_return"] is not None
+    rows = read_csv(os.path.join(trained, "progress.csv"))
+    # a row every 400 steps, and one at each evaluation (every 1000)
+    assert [int(r["step"]) for r in rows] == [400, 800, 1000, 1200, 1600, 2000]
+    assert [int(r["step"]) for r in rows if r["eval_mean_return"]] == [1000, 2000]
+    assert rows[-1]["loss"] != "" and float(rows[-1]["epsilon"]) < 1
+    config = read_json(os.path.join(trained, "config.json"))
+    assert config["hidden"] == 32 and config["seed"] == 3
+    with Image.open(os.path.join(trained, "curve.png")) as img:
+        assert img.format == "PNG"
+
+
+def test_eval_plays_the_checkpoint_and_records_a_gif(trained, tmp_path):
+    gif = str(tmp_path / "episode.gif")
+    done = run_py("--eval", os.path.join(trained, "checkpoint.npz"), "--episodes", "2", "--gif", gif)
+    assert done.returncode == 0, done.stderr
+    value, episodes = done.stdout.strip().splitlines()[-1].split()
+    assert value.startswith("mean_return=") and float(value.split("=")[1]) > 0
+    assert episodes == "episodes=2"
+    with Image.open(gif) as img:
+        assert img.format == "GIF" and img.n_frames > 1
+
+
+def test_same_seed_same_progress_csv(trained, tmp_path):
+    again = str(tmp_path / "again")
+    assert run_py(*SMALL, "--seed", "3", "--out", again, "--quiet").returncode == 0
+    first, second = (read_csv(os.path.join(d, "progress.csv")) for d in (trained, again))
+    # steps_per_s is wall-clock speed and differs from run to run; every other column must not
+    for row in first + second:
+        del row["steps_per_s"]
+    assert first == second
+    assert (read_json(os.path.join(trained, "summary.json"))["final_eval_returns"]
+            == read_json(os.path.join(again, "summary.json"))["final_eval_returns"])
+
+
+def test_resume_continues_where_the_run_stopped(trained, tmp_path):
+    run = str(tmp_path / "resumed")
+    shutil.copytree(trained, run)
+    before = read_csv(os.path.join(run, "progress.csv"))
+    done = run_py("--resume", run, "--steps", "3000", "--quiet")
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(os.path.join(run, "progress.csv"))
+    assert [int(r["step"]) for r in rows] == [400, 800, 1000, 1200, 1600, 2000, 2400, 2800, 3000]
+    assert rows[:6] == before
+    assert int(rows[6]["episode"]) >= int(rows[5]["episode"])
+    summary = read_json(os.path.join(run, "summary.json"))
+    assert summary["steps"] == 3000
+    assert read_json(os.path.join(run, "config.json"))["hidden"] == 32    # the saved config, not defaults
+    _, meta = load_npz(os.path.join(run, "checkpoint.npz"), kind=CHECKPOINT_KIND)
+    assert meta["run"]["step"] == 3000 and meta["updates"] > 0
+
+
+def test_ctrl_c_saves_a_valid_checkpoint_and_exits_130(tmp_path):
+    out = str(tmp_path / "interrupted")
+    csv_path = os.path.join(out, "progress.csv")
+    proc = subprocess.Popen([sys.executable, "run.py", "cartpole", *SMALL, "--steps", "1000000",
+                             "--out", out], cwd=REPO, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (os.path.exists(csv_path) and len(read_csv(csv_path)) >= 3):   # step 1000: learning is under way
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted at step" in stdout
+    arrays, meta = load_npz(os.path.join(out, "checkpoint.npz"), kind=CHECKPOINT_KIND)
+    step = meta["run"]["step"]
+    assert 1000 <= step < 1_000_000 and meta["updates"] > 0
+    assert any(k.startswith("target/") for k in arrays) and any(k.startswith("optim/") for k in arrays)
+    assert not os.path.exists(os.path.join(out, "summary.json"))      # the run is not finished
+
+
+# ---- bad input: one line on stderr, exit status 2 -----------------------------------------
+
+def cli(argv: list[str], capsys) -> tuple[int, str]:
+    """main(argv) in this process -> (exit status, stderr); argparse errors exit via SystemExit."""
+    try:
+        status = main(argv)
+    except SystemExit as e:
+        status = e.code
+    return status, capsys.readouterr().err
+
+
+@pytest.fixture
+def files(tmp_path) -> dict:
+    """Checkpoint-like files that --eval must refuse, and one it must accept."""
+    rng = np.random.default_rng(0)
+    paths = {name: str(tmp_path / f"{name}.npz") for name in ("text", "network", "pong", "policy")}
+    paths["a_file"] = str(tmp_path / "a_file")
+    for name in ("text", "a_file"):
+        with open(paths[name], "w") as f:
+            f.write("not a checkpoint\n")
+    build_mlp(8, rng).save(paths["network"])                      # an nnpy network, not a policy
+    save_policy(paths["pong"], build_mlp(8, rng), "ALE/Pong-v5", {})
+    save_policy(paths["policy"], build_mlp(8, rng), ENV_ID, {})
+    return paths
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--steps", "0"], "--steps must be a positive integer"),
+    (["--seed", "-1"], "--seed must be 0 or more"),
+    (["--hidden", "0"], "--hidden must be a positive integer"),
+    (["--gamma", "1.5"], "--gamma must be in [0, 1]"),
+    (["--loss", "l1"], "invalid choice"),
+    (["--lr", "fast"], "expected float"),
+    (["--no-such-flag"], "unrecognized arguments"),
+    (["--eval", "{tmp}/missing.npz"], "does not exist"),
+    (["--eval", "{text}"], "corrupt or not an .npz"),
+    (["--eval", "{network}"], "not a numpy-dqn policy"),
+    (["--eval", "{pong}"], "was trained on 'ALE/Pong-v5'"),
+    (["--eval", "{policy}", "--episodes", "0"], "--episodes must be a positive integer"),
+    (["--out", "{a_file}/run"], "cannot write to --out"),
+    (["--resume", "{tmp}"], "no checkpoint.npz"),
+    (["--gif", "{tmp}/x.gif"], "--gif works only together with --eval"),
+])
+def test_bad_input_gets_one_line_and_status_2(argv, message, files, tmp_path, capsys):
+    argv = [a.format(tmp=tmp_path, **files) for a in argv]
+    status, err = cli(argv, capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("run.py cartpole: error:") and message in err, err
+
+
+def test_bad_input_exit_status_through_run_py():
+    done = run_py("--steps", "0")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "run.py cartpole: error: --steps must be a positive integer, got 0"
+
+
+def test_help_lists_every_knob_with_its_default(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for f in fields(CartPoleConfig):
+        assert f"--{f.name.replace('_', '-')}" in text
+    assert f"(default: {CartPoleConfig.hidden})" in text
+
+
+# ---- the progress line ----------------------------------------------------------------------
+
+class FakeTerminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_updates_in_place_on_a_terminal_and_prints_lines_otherwise():
+    fields_ = (1000, 12, 21.5, 0.5, 800.0)
+    tty, pipe = FakeTerminal(), StringIO()
+    for stream in (tty, pipe):
+        line = ProgressLine(50_000, stream)
+        line.update(*fields_, force=True)
+        line.log(*fields_)
+    assert tty.getvalue().startswith("\r") and "ETA 1m01s" in tty.getvalue()
+    assert pipe.getvalue().count("\n") == 1 and "\r" not in pipe.getvalue()   # update() is silent
+    assert "step     1,000/50,000" in pipe.getvalue() and "ε 0.500" in pipe.getvalue()

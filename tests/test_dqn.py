@@ -1,0 +1,127 @@
+"""The DQN agent: Bellman targets by hand, ε schedule, target sync, and learning on a fixed batch."""
+import numpy as np
+import pytest
+
+from nnpy import Adam, Dense, ReLU, Sequential, huber
+from rl.dqn import DQNAgent, bellman_target
+from rl.replay import Batch
+from rl.schedule import linear_epsilon
+
+# One batch of three transitions, all with r = 1 and γ = 0.9:
+#   0: terminal      (the pole fell: nothing after it)
+#   1: truncated     (the time limit: the MDP goes on, so it is stored with terminated = 0)
+#   2: ordinary
+R = np.array([1.0, 1.0, 1.0])
+TERMINATED = np.array([1.0, 0.0, 0.0])
+GAMMA = np.full(3, 0.9)
+Q_NEXT_TARGET = np.array([[2.0, 5.0],     # Q(s', ·; θ⁻)
+                          [3.0, 1.0],
+                          [0.0, 4.0]])
+Q_NEXT_ONLINE = np.array([[9.0, 0.0],     # Q(s', ·; θ): picks a* = 0, 1, 0
+                          [0.0, 9.0],
+                          [9.0, 0.0]])
+
+
+def test_bellman_target_dqn():
+    # y = r + γ (1 − terminated) max_a' Q(s', a'; θ⁻)
+    y = bellman_target(R, TERMINATED, GAMMA, Q_NEXT_TARGET)
+    np.testing.assert_allclose(y, [1.0, 1.0 + 0.9 * 3.0, 1.0 + 0.9 * 4.0], rtol=1e-15)
+
+
+def test_bellman_target_double_dqn():
+    # y = r + γ (1 − terminated) Q(s', argmax_a' Q(s', a'; θ); θ⁻): online picks, target values
+    y = bellman_target(R, TERMINATED, GAMMA, Q_NEXT_TARGET, Q_NEXT_ONLINE)
+    np.testing.assert_allclose(y, [1.0, 1.0 + 0.9 * 1.0, 1.0 + 0.9 * 0.0], rtol=1e-15)
+
+
+def test_bellman_target_uses_each_transitions_own_discount():
+    # n-step: γ^m per transition (here m = 2 and 1)
+    y = bellman_target(R[1:], TERMINATED[1:], np.array([0.81, 0.9]), Q_NEXT_TARGET[1:])
+    np.testing.assert_allclose(y, [1.0 + 0.81 * 3.0, 1.0 + 0.9 * 4.0], rtol=1e-15)
+
+
+def test_epsilon_schedule_endpoints():
+    assert linear_epsilon(0, 1.0, 0.05, 1000) == 1.0
+    assert linear_epsilon(500, 1.0, 0.05, 1000) == pytest.approx(0.525)
+    assert linear_epsilon(1000, 1.0, 0.05, 1000) == pytest.approx(0.05)
+    assert linear_epsilon(10**6, 1.0, 0.05, 1000) == pytest.approx(0.05)   # held afterwards
+    assert linear_epsilon(0, 1.0, 0.05, 0) == 0.05                        # no decay at all
+
+
+def make_agent(double=False, loss="huber", lr=1e-3) -> DQNAgent:
+    """A float64 4 -> 16 -> 16 -> 2 MLP (float64, so the comparisons can be tight) with Adam."""
+    rng = np.random.default_rng(0)
+    net = Sequential([Dense(4, 16, rng, np.float64), ReLU(), Dense(16, 16, rng, np.float64), ReLU(),
+                      Dense(16, 2, rng, np.float64)])
+    return DQNAgent(net, Adam(net.parameters(), lr=lr), loss=loss, double=double)
+
+
+def fixed_batch(n=32, seed=1) -> Batch:
+    rng = np.random.default_rng(seed)
+    return Batch(s=rng.normal(size=(n, 4)), a=rng.integers(0, 2, n), r=rng.normal(size=n),
+                 s2=rng.normal(size=(n, 4)), terminated=(rng.random(n) < 0.2).astype(float),
+                 discount=np.full(n, 0.99))
+
+
+def params_of(net) -> dict:
+    return {k: v.copy() for k, v in net.parameters().items()}
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_learn_regresses_q_of_the_taken_action_onto_the_bellman_target(double):
+    agent, batch = make_agent(double=double), fixed_batch()
+    q_next_target = agent.target.forward(batch.s2)
+    q_next_online = agent.online.forward(batch.s2) if double else None
+    y = bellman_target(batch.r, batch.terminated, batch.discount, q_next_target, q_next_online)
+    q_taken = agent.online.forward(batch.s)[np.arange(32), batch.a]
+    expected_loss, _ = huber(q_taken, y)
+    assert agent.learn(batch) == pytest.approx(expected_loss, rel=1e-12)
+
+
+def test_only_the_taken_action_gets_gradient():
+    agent, batch = make_agent(), fixed_batch()
+    batch.a[:] = 1                                         # every transition took action 1
+    agent.learn(batch)
+    last = agent.online.layers[-1]                         # Dense(16, 2): column k feeds Q(·, k)
+    assert np.all(last.grads["w"][:, 0] == 0) and last.grads["b"][0] == 0
+    assert np.any(last.grads["w"][:, 1] != 0)
+
+
+@pytest.mark.parametrize("double,loss", [(False, "huber"), (True, "huber"), (True, "mse")])
+def test_repeated_learning_steps_on_a_fixed_batch_drive_the_loss_down(double, loss):
+    agent, batch = make_agent(double=double, loss=loss, lr=3e-3), fixed_batch()
+    losses = [agent.learn(batch) for _ in range(300)]      # θ⁻ is never synced: a fixed regression
+    assert losses[-1] < 0.05 * losses[0]
+    assert agent.updates == 300
+
+
+def test_target_sync_copies_the_weights_exactly_and_stays_a_separate_copy():
+    agent, batch = make_agent(), fixed_batch()
+    for _ in range(5):
+        agent.learn(batch)
+    online, target = agent.online.parameters(), agent.target.parameters()
+    assert any(not np.array_equal(online[k], target[k]) for k in online)
+    agent.sync_target()
+    for k in online:
+        np.testing.assert_array_equal(target[k], online[k])
+        assert target[k] is not online[k]
+    agent.learn(batch)                                     # moving θ leaves θ⁻ where it was
+    assert any(not np.array_equal(online[k], target[k]) for k in online)
+
+
+def test_soft_target_update_is_polyak_averaging():
+    agent, batch = make_agent(), fixed_batch()
+    agent.learn(batch)
+    before, online = params_of(agent.target), agent.online.parameters()
+    agent.sync_target(tau=0.25)
+    for k, p in agent.target.parameters().items():
+        np.testing.assert_allclose(p, 0.75 * before[k] + 0.25 * online[k], rtol=1e-12)
+
+
+def test_act_is_greedy_at_epsilon_0_and_uniform_at_epsilon_1():
+    agent, rng = make_agent(), np.random.default_rng(0)
+    obs = np.array([0.1, -0.2, 0.05, 0.3])
+    greedy = int(agent.q_values(obs[None])[0].argmax())
+    assert all(agent.act(obs, 0.0, rng) == greedy for _ in range(50))
+    actions = [agent.act(obs, 1.0, rng) for _ in range(4000)]
+    assert abs(np.mean(actions) - 0.5) < 0.03
