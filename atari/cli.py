@@ -29,8 +29,8 @@ class AtariConfig(DQNConfig):
     """repeat the previous action with probability 0.25 (Machado et al. 2018)"""
     noop_max: int = 30
     """at most this many random no-op frames at the start of each game"""
-    steps: int = 500_000
-    """agent steps (4 frames each) to train for: 2M frames, ~1.5 h on 2 cores"""
+    steps: int = 400_000
+    """agent steps (4 frames each) to train for: 1.6M frames, ~1.5 h on this machine"""
     buffer_size: int = 100_000
     """replay capacity N in transitions (~7 KB each: 100k ≈ 0.7 GB)"""
     batch_size: int = 32

@@ -58,14 +58,14 @@ class FrameReplay:
 
     def stacks(self, steps: np.ndarray) -> np.ndarray:
         """States ending at the given steps (B,) -> (B, 84, 84, HISTORY) uint8, oldest first."""
-        out = np.zeros((len(steps), self.history, *self.frames.shape[1:]), dtype=np.uint8)
+        out = np.zeros((len(steps), *self.frames.shape[1:], self.history), dtype=np.uint8)  # (B, H, W, HISTORY)
         same_episode = np.ones(len(steps), dtype=bool)
         for k in range(self.history):                   # k = 0 is the newest frame
             if k > 0:
                 same_episode &= ~self.first[(steps - k + 1) % self.capacity]
             rows = np.flatnonzero(same_episode)
-            out[rows, self.history - 1 - k] = self.frames[(steps[rows] - k) % self.capacity]
-        return out.transpose(0, 2, 3, 1)                # (B, H, W, HISTORY)
+            out[rows, :, :, self.history - 1 - k] = self.frames[(steps[rows] - k) % self.capacity]
+        return out
 
     def _n_step(self, steps: np.ndarray):
         """For start steps (B,): n-step return R, terminated, and whether the sample is usable."""

@@ -36,6 +36,10 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
     A strided *view* names every patch without copying; the single
     `ascontiguousarray` is the copy into the matrix BLAS wants.
     """
+    # The patch view is only cheap to copy when a row (KW, C) is one run of
+    # memory; a transposed input (e.g. a stack built channels-first) would
+    # turn the copy into a slow gather, so make x C-contiguous first.
+    x = np.ascontiguousarray(x)
     n, h, w, c = x.shape
     oh, ow = conv_output_size(h, kh, stride), conv_output_size(w, kw, stride)
     sn, sh, sw, sc = x.strides
