@@ -5,8 +5,6 @@ line and exit status 2.
 The runs are a couple of thousand steps with a small network and two-episode evaluations,
 so the whole file takes seconds; bench/cartpole.py is what checks that the defaults solve.
 """
-import csv
-import json
 import os
 import shutil
 import signal
@@ -20,43 +18,24 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli_helpers import ENV, REPO, RUN_FILES, error_line, read_csv, read_json, run_py
 from nnpy import load_npz
 from rl.cartpole_cli import ENV_ID, CartPoleConfig, build_mlp, main
 from rl.checkpoints import CHECKPOINT_KIND, save_policy
 from rl.progress import ProgressLine
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMALL = ["--steps", "2000", "--hidden", "32", "--learning-starts", "500", "--train-every", "64",
          "--gradient-steps", "16", "--eval-every", "1000", "--eval-episodes", "2",
          "--final-eval-episodes", "2", "--log-every", "400", "--checkpoint-every", "1000"]
 SUMMARY_KEYS = {"env", "steps", "wall_seconds", "final_eval_mean_return", "final_eval_episodes",
                 "best_eval_mean_return", "solved_at_step"}
-RUN_FILES = {"config.json", "progress.csv", "curve.png", "checkpoint.npz", "best.npz", "summary.json"}
-# one BLAS thread: the networks are tiny, and two busy threads per test process would fight
-# with whatever else the machine is doing
-ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-
-
-def run_py(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "run.py", "cartpole", *args], cwd=REPO, env=ENV,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def read_csv(path: str) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def read_json(path: str) -> dict:
-    with open(path) as f:
-        return json.load(f)
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> str:
     """One short training run, shared by the tests that only read it."""
     out = str(tmp_path_factory.mktemp("cartpole") / "run")
-    done = run_py(*SMALL, "--seed", "3", "--out", out)
+    done = run_py("cartpole", *SMALL, "--seed", "3", "--out", out)
     assert done.returncode == 0, done.stderr
     return out
 
@@ -80,7 +59,8 @@ def test_a_short_run_writes_every_file(trained):
 
 def test_eval_plays_the_checkpoint_and_records_a_gif(trained, tmp_path):
     gif = str(tmp_path / "episode.gif")
-    done = run_py("--eval", os.path.join(trained, "checkpoint.npz"), "--episodes", "2", "--gif", gif)
+    done = run_py("cartpole", "--eval", os.path.join(trained, "checkpoint.npz"), "--episodes", "2",
+                  "--gif", gif)
     assert done.returncode == 0, done.stderr
     value, episodes = done.stdout.strip().splitlines()[-1].split()
     assert value.startswith("mean_return=") and float(value.split("=")[1]) > 0
@@ -91,7 +71,7 @@ def test_eval_plays_the_checkpoint_and_records_a_gif(trained, tmp_path):
 
 def test_same_seed_same_progress_csv(trained, tmp_path):
     again = str(tmp_path / "again")
-    assert run_py(*SMALL, "--seed", "3", "--out", again, "--quiet").returncode == 0
+    assert run_py("cartpole", *SMALL, "--seed", "3", "--out", again, "--quiet").returncode == 0
     first, second = (read_csv(os.path.join(d, "progress.csv")) for d in (trained, again))
     # steps_per_s is wall-clock speed and differs from run to run; every other column must not
     for row in first + second:
@@ -105,7 +85,7 @@ def test_resume_continues_where_the_run_stopped(trained, tmp_path):
     run = str(tmp_path / "resumed")
     shutil.copytree(trained, run)
     before = read_csv(os.path.join(run, "progress.csv"))
-    done = run_py("--resume", run, "--steps", "3000", "--quiet")
+    done = run_py("cartpole", "--resume", run, "--steps", "3000", "--quiet")
     assert done.returncode == 0, done.stderr
     rows = read_csv(os.path.join(run, "progress.csv"))
     assert [int(r["step"]) for r in rows] == [400, 800, 1000, 1200, 1600, 2000, 2400, 2800, 3000]
@@ -141,15 +121,6 @@ def test_ctrl_c_saves_a_valid_checkpoint_and_exits_130(tmp_path):
 
 # ---- bad input: one line on stderr, exit status 2 -----------------------------------------
 
-def cli(argv: list[str], capsys) -> tuple[int, str]:
-    """main(argv) in this process -> (exit status, stderr); argparse errors exit via SystemExit."""
-    try:
-        status = main(argv)
-    except SystemExit as e:
-        status = e.code
-    return status, capsys.readouterr().err
-
-
 @pytest.fixture
 def files(tmp_path) -> dict:
     """Checkpoint-like files that --eval must refuse, and one it must accept."""
@@ -184,13 +155,11 @@ def files(tmp_path) -> dict:
 ])
 def test_bad_input_gets_one_line_and_status_2(argv, message, files, tmp_path, capsys):
     argv = [a.format(tmp=tmp_path, **files) for a in argv]
-    status, err = cli(argv, capsys)
-    assert status == 2
-    assert err.count("\n") == 1 and err.startswith("run.py cartpole: error:") and message in err, err
+    assert message in error_line(main, "cartpole", argv, capsys)
 
 
 def test_bad_input_exit_status_through_run_py():
-    done = run_py("--steps", "0")
+    done = run_py("cartpole", "--steps", "0")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip() == "run.py cartpole: error: --steps must be a positive integer, got 0"
 

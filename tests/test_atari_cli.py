@@ -1,0 +1,92 @@
+"""`python run.py atari` end to end: a short Pong run writes every file, --eval plays its best
+network and records a GIF, and bad input gets one line and exit status 2.
+
+The run is 1,200 agent steps with 8-transition minibatches and one-game evaluations (a Pong
+game lasts ~800 steps even when one side never scores), so the file takes seconds; it proves
+the plumbing, not that the agent learns (that takes the full 400k-step run).
+"""
+import os
+
+import pytest
+from PIL import Image
+
+from atari.cli import main
+from cli_helpers import RUN_FILES, error_line, read_csv, read_json, run_py
+from nnpy import load_npz
+from rl.cartpole_cli import main as cartpole_main
+from rl.checkpoints import POLICY_KIND
+
+SMALL = ["--game", "pong", "--steps", "1200", "--buffer-size", "2000", "--learning-starts", "300",
+         "--batch-size", "8", "--train-every", "4", "--eval-every", "1200", "--eval-episodes", "1",
+         "--final-eval-episodes", "1", "--log-every", "400"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> str:
+    """One short Pong run, shared by the tests that only read it."""
+    out = str(tmp_path_factory.mktemp("pong") / "run")
+    done = run_py("atari", *SMALL, "--out", out)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_a_short_pong_run_writes_every_file(trained):
+    assert RUN_FILES <= set(os.listdir(trained))
+    summary = read_json(os.path.join(trained, "summary.json"))
+    assert summary["env"] == "ALE/Pong-v5" and summary["steps"] == 1200
+    assert summary["final_eval_episodes"] == 1 and -21 <= summary["final_eval_mean_return"] <= 21
+    assert summary["best_eval_step"] == 1200
+    assert summary["gradient_updates"] == (1200 - 300) // 4     # one every 4 steps from step 300
+    rows = read_csv(os.path.join(trained, "progress.csv"))
+    assert [int(r["step"]) for r in rows] == [400, 800, 1200]
+    assert rows[-1]["eval_mean_return"] != "" and rows[-1]["loss"] != ""
+    config = read_json(os.path.join(trained, "config.json"))
+    assert config["game"] == "pong" and config["arch"] == "dqn2013" and config["buffer_size"] == 2000
+    _, meta = load_npz(os.path.join(trained, "best.npz"), kind=POLICY_KIND)
+    assert meta["game"] == "pong" and meta["arch"] == "dqn2013" and meta["env_id"] == "ALE/Pong-v5"
+    with Image.open(os.path.join(trained, "curve.png")) as img:
+        assert img.format == "PNG"
+
+
+def test_eval_plays_the_best_network_and_records_a_gif(trained, tmp_path):
+    gif = str(tmp_path / "pong.gif")
+    done = run_py("atari", "--eval", os.path.join(trained, "best.npz"), "--episodes", "1", "--gif", gif)
+    assert done.returncode == 0, done.stderr
+    value, episodes = done.stdout.strip().splitlines()[-1].split()
+    assert value.startswith("mean_return=") and -21 <= float(value.split("=")[1]) <= 21
+    assert episodes == "episodes=1"
+    with Image.open(gif) as img:
+        assert img.format == "GIF" and 1 < img.n_frames <= 2_000 and img.size == (160, 210)
+
+
+# ---- bad input: one line on stderr, exit status 2 -----------------------------------------
+
+@pytest.fixture(scope="module")
+def cartpole_checkpoint(tmp_path_factory) -> str:
+    """A real checkpoint.npz, but of a CartPole run."""
+    out = str(tmp_path_factory.mktemp("cartpole") / "run")
+    status = cartpole_main(["--steps", "600", "--learning-starts", "100", "--eval-every", "300",
+                            "--eval-episodes", "1", "--final-eval-episodes", "1", "--out", out, "--quiet"])
+    assert status == 0
+    return os.path.join(out, "checkpoint.npz")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--game", "pongg"], "unknown Atari game 'pongg'; closest: pong"),
+    (["--arch", "resnet"], "argument --arch: invalid choice: 'resnet'"),
+    (["--steps", "0"], "--steps must be a positive integer, got 0"),
+    (["--noop-max", "-1"], "--noop-max must be 0 or more, got -1"),
+    (["--eval", "{tmp}/missing.npz"], "does not exist"),
+    (["--eval", "{cartpole}"], "was trained on 'CartPole-v1', not 'ALE/Pong-v5'"),
+])
+def test_bad_input_gets_one_line_and_status_2(argv, message, cartpole_checkpoint, tmp_path, capsys):
+    argv = [a.format(tmp=tmp_path, cartpole=cartpole_checkpoint) for a in argv]
+    assert message in error_line(main, "atari", argv, capsys)
+
+
+def test_unknown_game_through_run_py():
+    done = run_py("atari", "--game", "pongg")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("run.py atari: error: unknown Atari game 'pongg'; closest: pong")

@@ -1,0 +1,69 @@
+"""φ on synthetic frames: the luminance weights on known pixels, the two-frame max, the
+84 × 84 uint8 output, and the oldest-first order of the frame stack."""
+import numpy as np
+
+from atari.preprocess import FrameStack, luminance, max_frames, phi_frame, resize
+
+
+def screen(rgb=(0, 0, 0)) -> np.ndarray:
+    """A raw Atari screen (210, 160, 3) uint8 of one colour."""
+    return np.broadcast_to(np.array(rgb, dtype=np.uint8), (210, 160, 3)).copy()
+
+
+def test_luminance_uses_the_rec709_weights():
+    pixels = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]],
+                       [[255, 255, 255], [0, 0, 0], [10, 100, 200]]], dtype=np.uint8)   # (2, 3, 3)
+    y = luminance(pixels)
+    assert y.shape == (2, 3)
+    # Y = 0.2126 R + 0.7152 G + 0.0722 B, by hand
+    expected = [[0.2126 * 255, 0.7152 * 255, 0.0722 * 255],
+                [255.0, 0.0, 0.2126 * 10 + 0.7152 * 100 + 0.0722 * 200]]
+    np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-4)
+
+
+def test_two_frame_max_keeps_what_either_frame_shows():
+    prev, last = screen(), screen()
+    prev[50:60, 40:50] = (200, 200, 200)              # drawn only on the earlier frame (flicker)
+    last[100:110, 80:90] = (0, 200, 0)               # drawn only on the later one
+    last[50:60, 40:50, 0] = 250                       # overlap: the max is taken per channel
+    both = max_frames(prev, last)
+    np.testing.assert_array_equal(both, np.maximum(prev, last))
+    np.testing.assert_array_equal(both[55, 45], [250, 200, 200])
+    np.testing.assert_array_equal(both[105, 85], [0, 200, 0])
+    # φ sees both objects, whichever frame held them
+    frame = phi_frame(prev, last)
+    np.testing.assert_array_equal(frame, phi_frame(last, prev))
+    assert frame[84 * 55 // 210, 84 * 45 // 160] > 0 and frame[84 * 105 // 210, 84 * 85 // 160] > 0
+
+
+def test_phi_gives_an_84_by_84_uint8_frame():
+    rng = np.random.default_rng(0)
+    prev, last = (rng.integers(0, 256, (210, 160, 3), dtype=np.uint8) for _ in range(2))
+    frame = phi_frame(prev, last)
+    assert frame.shape == (84, 84) and frame.dtype == np.uint8
+
+
+def test_resizing_a_constant_image_keeps_it_constant():
+    for value in (0.0, 87.0, 87.4, 255.0):
+        np.testing.assert_array_equal(resize(np.full((210, 160), value, dtype=np.float32)),
+                                      np.full((84, 84), round(value), dtype=np.uint8))
+    # a constant colour -> its luminance, rounded, everywhere
+    y = round(0.2126 * 30 + 0.7152 * 140 + 0.0722 * 220)              # 122.426 -> 122
+    np.testing.assert_array_equal(phi_frame(screen((30, 140, 220)), screen((30, 140, 220))),
+                                  np.full((84, 84), y, dtype=np.uint8))
+
+
+def test_frame_stack_is_oldest_first_with_zeros_before_the_first_frame():
+    frames = [np.full((84, 84), k + 1, dtype=np.uint8) for k in range(6)]
+    stack = FrameStack()
+    s = stack.reset(frames[0])
+    assert s.shape == (84, 84, 4) and s.dtype == np.uint8
+    np.testing.assert_array_equal(s[0, 0], [0, 0, 0, 1])            # no past yet: zeros
+    s = stack.push(frames[1])
+    np.testing.assert_array_equal(s[0, 0], [0, 0, 1, 2])
+    for frame in frames[2:]:
+        s = stack.push(frame)
+    np.testing.assert_array_equal(s[0, 0], [3, 4, 5, 6])            # s[..., 3] is the newest
+    np.testing.assert_array_equal(s[..., 3], frames[-1])
+    s = stack.reset(frames[0])                                       # a new episode forgets the old one
+    np.testing.assert_array_equal(s[0, 0], [0, 0, 0, 1])
