@@ -115,5 +115,12 @@ def run_command(argv: list[str], prog: str, config_cls, make_task, default_out, 
 
     if not args.quiet:
         print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out}", file=sys.stderr)
-    summary = train(cfg, task, out, resume=bool(args.resume), quiet=args.quiet)
+    try:
+        summary = train(cfg, task, out, resume=bool(args.resume), quiet=args.quiet)
+    except KeyboardInterrupt:
+        # a second Ctrl-C, or one during the final evaluation: checkpoint.npz on disk is
+        # the last complete one (saves are atomic), so say how to go on rather than dump a traceback
+        print(f"\nrun.py {prog}: interrupted; {out}/checkpoint.npz holds the last saved state. "
+              f"Continue with --resume {out}", file=sys.stderr)
+        return 130
     return 130 if summary.get("interrupted") else 0

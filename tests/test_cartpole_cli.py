@@ -98,16 +98,33 @@ def test_resume_continues_where_the_run_stopped(trained, tmp_path):
     assert meta["run"]["step"] == 3000 and meta["updates"] > 0
 
 
-def test_ctrl_c_saves_a_valid_checkpoint_and_exits_130(tmp_path):
-    out = str(tmp_path / "interrupted")
+def _start_long_run(out: str) -> subprocess.Popen:
+    """A run.py cartpole subprocess, returned once learning is under way (step 1000)."""
     csv_path = os.path.join(out, "progress.csv")
     proc = subprocess.Popen([sys.executable, "run.py", "cartpole", *SMALL, "--steps", "1000000",
                              "--out", out], cwd=REPO, env=ENV, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not (os.path.exists(csv_path) and len(read_csv(csv_path)) >= 3):   # step 1000: learning is under way
+    while not (os.path.exists(csv_path) and len(read_csv(csv_path)) >= 3):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.05)
+    return proc
+
+
+def test_ctrl_c_twice_still_exits_cleanly(tmp_path):
+    out = str(tmp_path / "interrupted-twice")
+    proc = _start_long_run(out)
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)         # impatient: the second one stops at once
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in stderr
+    if os.path.exists(os.path.join(out, "checkpoint.npz")):     # whatever is there is whole
+        load_npz(os.path.join(out, "checkpoint.npz"), kind=CHECKPOINT_KIND)
+
+
+def test_ctrl_c_saves_a_valid_checkpoint_and_exits_130(tmp_path):
+    out = str(tmp_path / "interrupted")
+    proc = _start_long_run(out)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
