@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnpy import OPTIMIZERS, SGD, Adam, CenteredRMSProp, RMSProp, clip_grad_norm
+from nnpy import OPTIMIZERS, SGD, Adam, CenteredRMSProp, RMSProp, clip_grad_norm, optim
 
 
 def one_param(value: float) -> dict:
@@ -87,3 +87,24 @@ def test_clip_grad_norm_leaves_small_gradients_alone():
     assert clip_grad_norm(grads, max_norm=10.0) == pytest.approx(5.0)
     np.testing.assert_array_equal(grads["a"], [3.0, 0.0])
     np.testing.assert_array_equal(grads["b"], [[4.0]])
+
+
+def test_chunked_update_equals_the_whole_array_rule():
+    """Arrays larger than one update chunk get exactly Adam's rule, every element."""
+    rng = np.random.default_rng(0)
+    p0, g = rng.standard_normal(100_000), rng.standard_normal(100_000)
+    params = {"p": p0.copy()}
+    Adam(params, lr=1e-3).step({"p": g})
+    # step 1: m̂ = g, v̂ = g², so θ = θ - lr g / (|g| + ε)
+    np.testing.assert_allclose(params["p"], p0 - 1e-3 * g / (np.abs(g) + 1e-8), rtol=1e-12)
+
+
+def test_tiny_optimizer_state_is_flushed_to_zero():
+    """State below optim.TINY would decay into slow subnormals; it is set to 0 instead."""
+    params = {"p": np.zeros(2)}
+    opt = Adam(params, lr=1e-3)
+    opt.state["p"]["m"][...] = [1e-31, 1.0]
+    for _ in range(optim.FLUSH_EVERY):
+        opt.step({"p": np.zeros(2)})
+    assert opt.state["p"]["m"][0] == 0.0
+    assert opt.state["p"]["m"][1] == pytest.approx(0.9 ** optim.FLUSH_EVERY)
