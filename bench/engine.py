@@ -10,7 +10,8 @@ One training step on a batch of N transitions (Mnih et al. 2015, Algorithm 1):
 and the batch-1 forward that picks an action while acting.  Figures are
 medians over --reps repetitions after --warmup.  When torch imports, the same
 step runs in PyTorch (float32, NCHW, 2 threads) on the same weights and data;
-numpy and torch repetitions alternate, so noise on the machine hits both.
+numpy and torch repetitions alternate in blocks, so noise on the machine hits
+both.
 PyTorch is never a dependency of numpy-dqn: to compare, install it into a
 virtual environment of its own (see the Performance section of the README).
 
@@ -150,15 +151,33 @@ def torch_act(net, obs) -> int:
 
 
 # -- timing ------------------------------------------------------------------------
+# Both libraries keep their worker threads busy-waiting for a while after each
+# call.  On 2 cores a torch call made right after a numpy call races numpy's
+# still-spinning threads, and vice versa: measured here, alternating call by
+# call made numpy's batch-1 forward of the 2013 net 8x slower (1.83 ms instead
+# of 0.23).  So the libraries alternate in blocks of BLOCK repetitions, with a
+# generous pause before each block for the other library's threads to fall
+# asleep, and one untimed call to wake this library's own, as they are awake
+# in a running training loop.
+BLOCK = 5
+PAUSE_S = 0.3
+
+
 def median_ms(runs: dict, reps: int, warmup: int) -> dict:
-    """runs: label -> zero-argument function.  Alternates the labels' order every repetition."""
+    """runs: label -> zero-argument function.  Median wall time per call, in ms."""
     times = {label: [] for label in runs}
     labels = list(runs)
-    for i in range(warmup + reps):
-        for label in (labels if i % 2 == 0 else labels[::-1]):
-            t0 = time.perf_counter()
-            runs[label]()
-            if i >= warmup:
+    for f in runs.values():
+        for _ in range(warmup):
+            f()
+    for block in range(-(-reps // BLOCK)):
+        for label in (labels if block % 2 == 0 else labels[::-1]):
+            if len(labels) > 1:
+                time.sleep(PAUSE_S)
+                runs[label]()
+            for _ in range(min(BLOCK, reps - block * BLOCK)):
+                t0 = time.perf_counter()
+                runs[label]()
                 times[label].append(1e3 * (time.perf_counter() - t0))
     return {label: statistics.median(t) for label, t in times.items()}
 
