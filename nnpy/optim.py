@@ -47,6 +47,10 @@ class Optimizer:
     def __init__(self, params: dict, lr: float):
         if not lr > 0:
             raise ValueError(f"{type(self).__name__} learning rate must be > 0, got {lr}")
+        for k, p in params.items():
+            # step() updates p through p.reshape(-1), which is a view only for a contiguous p
+            if not p.flags.c_contiguous:
+                raise ValueError(f"{type(self).__name__}: parameter {k!r} must be a C-contiguous array")
         self.params, self.lr, self.t = params, lr, 0
         self.state = {k: {s: np.zeros_like(p) for s in self.slots} for k, p in params.items()}
 

@@ -108,3 +108,9 @@ def test_tiny_optimizer_state_is_flushed_to_zero():
         opt.step({"p": np.zeros(2)})
     assert opt.state["p"]["m"][0] == 0.0
     assert opt.state["p"]["m"][1] == pytest.approx(0.9 ** optim.FLUSH_EVERY)
+
+
+def test_optimizer_refuses_a_non_contiguous_parameter():
+    # updates go through p.reshape(-1); on a strided view that would be a copy and be lost
+    with pytest.raises(ValueError, match="C-contiguous"):
+        SGD({"w": np.zeros((4, 4))[:, ::2]}, lr=0.1)
