@@ -66,7 +66,7 @@ class Optimizer:
         self.t += 1
         for k, p in self.params.items():
             flat_p, flat_g = p.reshape(-1), grads[k].reshape(-1)          # (P,) views
-            flat_state = {s: a.reshape(-1) for s, a in self.state[k].items()}
+            flat_state = {s: a.reshape(-1) for s, a in self.state[k].items()}  # each (P,)
             for lo in range(0, p.size, CHUNK):
                 sl = slice(lo, lo + CHUNK)
                 chunk_state = {s: a[sl] for s, a in flat_state.items()}

@@ -130,6 +130,8 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     eval_env = task.make_eval_env(cfg.seed + 10_000)
     obs, _ = env.reset(seed=cfg.seed + run["step"])
     first, ep_return = True, 0.0
+    # mean of the last RECENT episode returns, updated only when an episode ends (not every step)
+    recent_mean = float(np.mean(run["episode_returns"][-RECENT:])) if run["episode_returns"] else None
     refill_until = run["step"] + (cfg.learning_starts if resume else 0)
 
     stop = _StopFlag()
@@ -154,6 +156,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
                     run["episode"] += 1
                     run["episode_steps"].append(step + 1)
                     run["episode_returns"].append(ep_return)
+                    recent_mean = float(np.mean(run["episode_returns"][-RECENT:]))
                     ep_return = 0.0
                 obs, _ = env.reset()
                 first = True
@@ -183,8 +186,6 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
                 plot_curve(paths["curve"], task.env_id, run["episode_steps"], run["episode_returns"],
                            run["eval_steps"], run["eval_returns"], cfg.steps, task.reward_threshold)
             # -- log ------------------------------------------------------------------
-            recent = run["episode_returns"][-RECENT:]
-            recent_mean = float(np.mean(recent)) if recent else None
             if done_steps % cfg.log_every == 0 or evaluated is not None:
                 now = time.monotonic()
                 steps_per_s = (done_steps - tick_step) / max(now - tick_time, 1e-9)
@@ -219,7 +220,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     if run["best_eval"] is None:            # no periodic evaluation happened: the last net is the best
         best_net.load_weights_from(agent.online)
         save_policy(paths["best"], best_net, task.env_id, extra)
-    agent_best = DQNAgent(best_net, agent.opt, cfg.loss, cfg.double, 0.0, task.input_scale)
+    agent_best = DQNAgent(best_net, None, input_scale=task.input_scale)    # acting only
     final = evaluate(agent_best, eval_env, cfg.final_eval_episodes, cfg.eval_epsilon, cfg.seed + 20_000)
     plot_curve(paths["curve"], task.env_id, run["episode_steps"], run["episode_returns"],
                run["eval_steps"], run["eval_returns"], cfg.steps, task.reward_threshold)
