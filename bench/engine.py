@@ -1,30 +1,77 @@
-"""Time one DQN training step of the nnpy engine (and of PyTorch, if importable).
+"""Time the shipped DQN training step (`DQNAgent.learn`) against the same step in PyTorch.
 
-One training step on a batch of N transitions (Mnih et al. 2015, Algorithm 1):
+One training step on a minibatch of N uint8 screens (Mnih et al. 2015, Algorithm 1):
 
-    Q(s, ·; θ)          online forward on s (uint8 screens scaled to [0, 1])
-    max_a' Q(s', a'; θ⁻) target forward on s'
-    y = r + γ (1 - done) max_a' Q(s', a'; θ⁻)
-    L = Huber(Q(s, a; θ), y);  backward;  one Adam step
+    max_a' Q(s', a'; θ⁻)   target forward on s'  (uint8 scaled by 1/255 on the way in)
+    Q(s, ·; θ)             online forward on s
+    y = r + γ (1 - terminated) max_a' Q(s', a'; θ⁻)
+    L = Huber(Q(s, a; θ) - y);  backward;  clip the gradient norm;  one Adam step
 
-and the batch-1 forward that picks an action while acting.  Figures are
-medians over --reps repetitions after --warmup.  When torch imports, the same
-step runs in PyTorch (float32, NCHW, 2 threads) on the same weights and data;
-numpy and torch repetitions alternate in blocks, so noise on the machine hits
-both.
-PyTorch is never a dependency of numpy-dqn: to compare, install it into a
-virtual environment of its own (see the Performance section of the README).
+and the batch-1 forward that picks an action while acting.  The numpy side is
+the project's own code path: `atari.networks.build_net` through
+`rl.dqn.DQNAgent.learn` and `act`.  The PyTorch side is the same step written
+the way a PyTorch user would (NCHW, `nn.Sequential`, `smooth_l1_loss`,
+`clip_grad_norm_`, `torch.optim.Adam`), started from the same weights and fed
+the same batch; after one step both must give the same Q-values.
 
-    python bench/engine.py --reps 30 --warmup 5 --nets dqn2013,nature2015,cartpole
+--threads N applies to both libraries: OpenBLAS reads its thread count once,
+when numpy loads it, so the variable is set before numpy is imported;
+PyTorch gets torch.set_num_threads(N).  Figures are medians over --reps
+repetitions after --warmup, numpy and torch alternating in blocks.  The
+achieved GFLOP/s count the multiply-adds a convolution or dense layer needs
+by its definition (2 per weight per output position), whatever algorithm
+computes it, beside this machine's float32 matrix-multiply peak measured in
+the same run.
+
+A benchmark is only worth reporting on an otherwise idle machine: the bench
+prints the load average and every process using CPU before it starts, and
+refuses to report if any other process is busy, before or during the run.
+--force reports anyway and labels every figure as taken on a busy machine.
+
+    python bench/engine.py --threads 1
+    python bench/engine.py --threads 2
+
+PyTorch is not a dependency of numpy-dqn; without it the bench times numpy alone.
 """
 import argparse
-import platform
-import statistics
+import os
+import sys
 import time
 
-import numpy as np
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
-from nnpy import Adam, Sequential, conv_output_size, huber
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1, help="threads for OpenBLAS and for PyTorch")
+    parser.add_argument("--nets", default="dqn2013,dqn2015", help="comma-separated, from dqn2013, dqn2015")
+    parser.add_argument("--batch", type=int, default=32, help="minibatch size of the training step")
+    parser.add_argument("--reps", type=int, default=30, help="timed repetitions per figure")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed repetitions first")
+    parser.add_argument("--force", action="store_true",
+                        help="report even if other processes are busy (figures are labelled as such)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    # OpenBLAS sizes its thread pool once, when numpy loads it: set it before the imports below.
+    _threads = parse_args().threads
+    for _var in THREAD_VARS:
+        os.environ[_var] = str(_threads)
+
+import platform  # noqa: E402
+import statistics  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+# OpenBLAS starts its worker threads when numpy loads it: counting this process's threads
+# now (before torch starts its own) shows the setting took.
+NUMPY_THREADS = len(os.listdir("/proc/self/task"))
+
+from atari.networks import build_net  # noqa: E402
+from nnpy import Adam, conv_output_size  # noqa: E402
+from rl.dqn import DQNAgent  # noqa: E402
+from rl.replay import Batch  # noqa: E402
 
 try:
     import torch
@@ -32,122 +79,151 @@ try:
 except ImportError:
     torch = None
 
+N_ACTIONS = 6                   # Pong's minimal action set
 GAMMA = 0.99
+LR, ADAM_EPS, MAX_GRAD_NORM = 1e-4, 1.5e-4, 10.0    # the Atari defaults of run.py
+SCREEN = (84, 84, 4)
+
+# -- is the machine idle? ----------------------------------------------------------
+BUSY_SHARE = 0.10               # another process using more than 10% of a core is "busy"
 
 
-def conv(c, f, k, s):
-    return {"type": "Conv2D", "in_channels": c, "out_channels": f, "kernel_size": k, "stride": s}
+def cpu_seconds_by_process() -> dict:
+    """pid -> (name, user + system CPU seconds so far), for every process but this one."""
+    tick, me, out = os.sysconf("SC_CLK_TCK"), os.getpid(), {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue                                    # the process ended meanwhile
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()    # fields[11], [12] = utime, stime
+        if int(pid) != me:
+            out[int(pid)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
 
 
-def dense(d, m):
-    return {"type": "Dense", "in_features": d, "out_features": m}
+def busy_since(before: dict, seconds: float) -> list[tuple]:
+    """(pid, name, share of one core) of the other processes busy since `before`, busiest first."""
+    now = cpu_seconds_by_process()
+    shares = [(pid, name, (cpu - before[pid][1]) / seconds) for pid, (name, cpu) in now.items()
+              if pid in before]
+    return sorted((s for s in shares if s[2] > 0.01), key=lambda s: -s[2])
 
 
-RELU, FLATTEN = {"type": "ReLU"}, {"type": "Flatten"}
-
-NETS = {
-    # name: (observation shape, batch size, architecture)
-    "dqn2013": ((84, 84, 4), 32, [                     # Mnih et al. 2013, 6 actions (Pong)
-        conv(4, 16, 8, 4), RELU, conv(16, 32, 4, 2), RELU, FLATTEN,
-        dense(9 * 9 * 32, 256), RELU, dense(256, 6)]),
-    "nature2015": ((84, 84, 4), 32, [                  # Mnih et al. 2015, Methods
-        conv(4, 32, 8, 4), RELU, conv(32, 64, 4, 2), RELU, conv(64, 64, 3, 1), RELU, FLATTEN,
-        dense(7 * 7 * 64, 512), RELU, dense(512, 6)]),
-    "cartpole": ((4,), 64, [
-        dense(4, 256), RELU, dense(256, 256), RELU, dense(256, 2)]),
-}
+def report_load(busy: list[tuple], when: str) -> bool:
+    """Print what else used the CPU; True if the machine counts as idle."""
+    with open("/proc/loadavg") as f:
+        print(f"{when}: load average {' '.join(f.read().split()[:3])} (1, 5, 15 min)")
+    for pid, name, share in busy:
+        print(f"  pid {pid} ({name}) used {100 * share:.0f}% of a core")
+    return all(share <= BUSY_SHARE for _, _, share in busy)
 
 
-def make_batch(obs_shape: tuple, n: int, n_actions: int, rng: np.random.Generator) -> tuple:
-    """(s, a, r, s', done): uint8 screens (N, 84, 84, 4) for Atari, float32 (N, 4) for CartPole."""
-    if len(obs_shape) == 3:
-        s, s_next = (rng.integers(0, 256, (n, *obs_shape), dtype=np.uint8) for _ in range(2))
-    else:
-        s, s_next = (rng.standard_normal((n, *obs_shape)).astype(np.float32) for _ in range(2))
-    return (s, rng.integers(0, n_actions, n), rng.standard_normal(n).astype(np.float32), s_next,
-            (rng.random(n) < 0.1).astype(np.float32))
+# -- the machine's float32 matrix-multiply peak ---------------------------------------------
+def sgemm_peak(n: int = 2048, reps: int = 5) -> float:
+    """Best GFLOP/s of an n x n x n float32 matrix multiply (2 n³ flops)."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
+    a @ b
+    best = min(timed(lambda: a @ b) for _ in range(reps))
+    return 2 * n ** 3 / best / 1e9
 
 
-# -- numpy ------------------------------------------------------------------------
-def np_scale(s: np.ndarray) -> np.ndarray:
-    if s.dtype != np.uint8:
-        return s
-    x = s.astype(np.float32)
-    x *= np.float32(1 / 255)
-    return x
+def timed(f) -> float:
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
 
 
-def np_train_step(net: Sequential, target: Sequential, opt: Adam, batch: tuple) -> float:
-    s, a, r, s_next, done = batch
-    rows = np.arange(len(a))
-    q_all = net.forward(np_scale(s))                                              # (N, A)
-    y = r + GAMMA * (1 - done) * target.forward(np_scale(s_next)).max(axis=1)    # (N,)
-    loss, dq = huber(q_all[rows, a], y)
-    dq_all = np.zeros_like(q_all)
-    dq_all[rows, a] = dq
-    net.backward(dq_all)
-    opt.step(net.gradients())
-    return loss
-
-
-def np_act(net: Sequential, obs: np.ndarray) -> int:
-    return int(net.forward(np_scale(obs[None])).argmax())
-
-
-# -- torch, on the same weights -----------------------------------------------------
-def torch_net(net: Sequential, obs_shape: tuple):
-    """An nn.Sequential equal to `net`: weights (KH, KW, C, F) -> (F, C, KH, KW), and the
-    first Dense re-ordered from NHWC-flatten (H, W, C) to NCHW-flatten (C, H, W) inputs."""
-    modules, shape = [], obs_shape
+# -- what one step has to compute ----------------------------------------------------
+def forward_macs(net, n: int) -> list[int]:
+    """Multiply-adds of each Conv2D / Dense layer's forward on a batch of n screens."""
+    macs, (h, w) = [], SCREEN[:2]
     for layer in net.layers:
-        kind = type(layer).__name__
-        if kind == "Conv2D":
-            m = torch.nn.Conv2d(layer.c, layer.f, layer.k, layer.stride)
+        cfg = layer.config()
+        if cfg["type"] == "Conv2D":
+            k, s = cfg["kernel_size"], cfg["stride"]
+            h, w = conv_output_size(h, k, s), conv_output_size(w, k, s)
+            macs.append(n * h * w * k * k * cfg["in_channels"] * cfg["out_channels"])
+        elif cfg["type"] == "Dense":
+            macs.append(n * cfg["in_features"] * cfg["out_features"])
+    return macs
+
+
+def step_flops(net, n: int) -> int:
+    """Two forwards (s and s'), then dL/dw for every layer and dL/dx for all but the first."""
+    macs = forward_macs(net, n)
+    return 2 * (2 * sum(macs) + sum(macs) + sum(macs[1:]))
+
+
+# -- the two sides ------------------------------------------------------------------
+def make_batch(n: int, rng: np.random.Generator) -> Batch:
+    screens = [rng.integers(0, 256, (n, *SCREEN), dtype=np.uint8) for _ in range(2)]
+    return Batch(s=screens[0], a=rng.integers(0, N_ACTIONS, n), r=rng.standard_normal(n).astype(np.float32),
+                 s2=screens[1], terminated=(rng.random(n) < 0.1).astype(np.float32),
+                 discount=np.full(n, GAMMA, dtype=np.float32))
+
+
+def make_agent(arch: str) -> DQNAgent:
+    net = build_net(arch, N_ACTIONS, np.random.default_rng(0))
+    return DQNAgent(net, Adam(net.parameters(), lr=LR, eps=ADAM_EPS), loss="huber", double=False,
+                    max_grad_norm=MAX_GRAD_NORM, input_scale=1 / 255)
+
+
+def torch_copy(net):
+    """An nn.Sequential equal to `net`: conv weights (KH, KW, C, F) -> (F, C, KH, KW), and the first
+    Dense re-ordered from NHWC-flatten (H, W, C) to NCHW-flatten (C, H, W) inputs."""
+    modules, shape = [], SCREEN
+    for layer in net.layers:
+        cfg = layer.config()
+        if cfg["type"] == "Conv2D":
+            m = torch.nn.Conv2d(cfg["in_channels"], cfg["out_channels"], cfg["kernel_size"], cfg["stride"])
             m.weight.data = torch.from_numpy(layer.params["w"].transpose(3, 2, 0, 1).copy())
-            h, w = (conv_output_size(d, layer.k, layer.stride) for d in shape[:2])
-            shape = (h, w, layer.f)
-        elif kind == "Dense":
-            m = torch.nn.Linear(layer.d, layer.m)
-            w = layer.params["w"]                                                 # (D, M)
+            h, w = (conv_output_size(d, cfg["kernel_size"], cfg["stride"]) for d in shape[:2])
+            shape = (h, w, cfg["out_channels"])
+        elif cfg["type"] == "Dense":
+            d, m_out = cfg["in_features"], cfg["out_features"]
+            m = torch.nn.Linear(d, m_out)
+            w = layer.params["w"]                                                   # (D, M)
             if len(shape) == 3:
-                w = w.reshape(*shape, layer.m).transpose(2, 0, 1, 3).reshape(layer.d, layer.m)
-            m.weight.data = torch.from_numpy(w.T.copy())                          # (M, D)
-            shape = (layer.m,)
+                w = w.reshape(*shape, m_out).transpose(2, 0, 1, 3).reshape(d, m_out)  # (C*H*W, M)
+            m.weight.data = torch.from_numpy(w.T.copy())                            # (M, D)
+            shape = (m_out,)
         else:
-            m = {"ReLU": torch.nn.ReLU, "Flatten": torch.nn.Flatten}[kind]()
-        if kind in ("Conv2D", "Dense"):
+            m = {"ReLU": torch.nn.ReLU, "Flatten": torch.nn.Flatten}[cfg["type"]]()
+        if cfg["type"] in ("Conv2D", "Dense"):
             m.bias.data = torch.from_numpy(layer.params["b"].copy())
         modules.append(m)
     return torch.nn.Sequential(*modules)
 
 
-def torch_batch(batch: tuple) -> tuple:
-    """The same batch as tensors, screens NCHW as torch prefers."""
-    s, a, r, s_next, done = batch
-    nchw = (lambda x: x.transpose(0, 3, 1, 2)) if s.ndim == 4 else (lambda x: x)
-    return (torch.from_numpy(nchw(s).copy()), torch.from_numpy(a), torch.from_numpy(r),
-            torch.from_numpy(nchw(s_next).copy()), torch.from_numpy(done))
+def torch_batch(batch: Batch) -> tuple:
+    """The same batch as tensors, screens NCHW as PyTorch's convolutions expect."""
+    def nchw(x):
+        return torch.from_numpy(x.transpose(0, 3, 1, 2).copy())          # (N, C, H, W)
+    return (nchw(batch.s), torch.from_numpy(batch.a), torch.from_numpy(batch.r), nchw(batch.s2),
+            torch.from_numpy(batch.terminated), torch.from_numpy(batch.discount))
 
 
-def torch_scale(s):
-    return s.float().div_(255) if s.dtype == torch.uint8 else s
-
-
-def torch_train_step(net, target, opt, batch: tuple) -> float:
-    s, a, r, s_next, done = batch
-    q = net(torch_scale(s)).gather(1, a[:, None]).squeeze(1)
+def torch_learn(net, target, opt, batch: tuple) -> float:
+    """DQNAgent.learn in PyTorch: target forward on s', online forward on s, Huber, clip, Adam."""
+    s, a, r, s2, terminated, discount = batch
     with torch.no_grad():
-        y = r + GAMMA * (1 - done) * target(torch_scale(s_next)).max(dim=1).values
-    loss = F.smooth_l1_loss(q, y)                  # Huber with δ = 1
+        y = r + discount * (1 - terminated) * target(s2.float().div_(255)).max(dim=1).values
+    q = net(s.float().div_(255)).gather(1, a[:, None]).squeeze(1)
+    loss = F.smooth_l1_loss(q, y)                                       # Huber, δ = 1
     opt.zero_grad()
     loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), MAX_GRAD_NORM)
     opt.step()
     return loss.item()
 
 
 def torch_act(net, obs) -> int:
     with torch.no_grad():
-        return int(net(torch_scale(obs[None])).argmax())
+        return int(net(obs[None].float().div_(255)).argmax())
 
 
 # -- timing ------------------------------------------------------------------------
@@ -176,64 +252,80 @@ def median_ms(runs: dict, reps: int, warmup: int) -> dict:
                 time.sleep(PAUSE_S)
                 runs[label]()
             for _ in range(min(BLOCK, reps - block * BLOCK)):
-                t0 = time.perf_counter()
-                runs[label]()
-                times[label].append(1e3 * (time.perf_counter() - t0))
+                times[label].append(1e3 * timed(runs[label]))
     return {label: statistics.median(t) for label, t in times.items()}
 
 
-def bench_net(name: str, reps: int, warmup: int) -> list[tuple]:
-    obs_shape, n, arch = NETS[name]
-    n_actions = arch[-1]["out_features"]
-    rng = np.random.default_rng(0)
-    net = Sequential.from_architecture(arch, rng=rng)
-    target = net.copy()
-    opt = Adam(net.parameters(), lr=1e-4)
-    batch = make_batch(obs_shape, n, n_actions, rng)
-    obs = batch[0][0]
-    train = {"numpy": lambda: np_train_step(net, target, opt, batch)}
-    act = {"numpy": lambda: np_act(net, obs)}
+def bench_net(arch: str, n: int, reps: int, warmup: int) -> list[tuple]:
+    """Rows (arch, what, {library: ms}, flops) for the training step and for acting."""
+    agent, batch = make_agent(arch), make_batch(n, np.random.default_rng(1))
+    obs, act_rng = batch.s[0], np.random.default_rng(2)
+    train = {"numpy": lambda: agent.learn(batch)}
+    act = {"numpy": lambda: agent.act(obs, 0.0, act_rng)}
     if torch is not None:
-        t_net, t_target = torch_net(net, obs_shape), torch_net(target, obs_shape)
-        t_opt = torch.optim.Adam(t_net.parameters(), lr=1e-4)
+        t_net, t_target = torch_copy(agent.online), torch_copy(agent.target)
+        t_opt = torch.optim.Adam(t_net.parameters(), lr=LR, eps=ADAM_EPS)
         t_batch = torch_batch(batch)
         t_obs = t_batch[0][0]
-        # one identical step in both, then the Q-values must still agree
-        np_train_step(net, target, opt, batch)
-        torch_train_step(t_net, t_target, t_opt, t_batch)
+        # one identical step in both; then the Q-values must still agree
+        loss_np, loss_torch = agent.learn(batch), torch_learn(t_net, t_target, t_opt, t_batch)
         with torch.no_grad():
-            q_torch = t_net(torch_scale(t_batch[0])).numpy()
-        diff = np.max(np.abs(net.forward(np_scale(batch[0])) - q_torch))
-        print(f"{name}: after one step max |Q_numpy - Q_torch| = {diff:.1e}")
-        train["torch"] = lambda: torch_train_step(t_net, t_target, t_opt, t_batch)
+            q_torch = t_net(t_batch[0].float().div_(255)).numpy()
+        diff = np.max(np.abs(agent.q_values(batch.s) - q_torch))
+        print(f"{arch}: one step in both: loss {loss_np:.6f} vs {loss_torch:.6f}, "
+              f"then max |Q_numpy - Q_torch| = {diff:.1e}")
+        train["torch"] = lambda: torch_learn(t_net, t_target, t_opt, t_batch)
         act["torch"] = lambda: torch_act(t_net, t_obs)
-    return [(name, f"train step, batch {n}", median_ms(train, reps, warmup)),
-            (name, "act, batch 1", median_ms(act, reps, warmup))]
+    flops = step_flops(agent.online, n)
+    return [(arch, f"train step, batch {n}", median_ms(train, reps, warmup), flops),
+            (arch, "act, batch 1", median_ms(act, reps, warmup), 2 * sum(forward_macs(agent.online, 1)))]
+
+
+def print_table(rows: list[tuple], label: str) -> None:
+    print(f"\n| {'net':<8}| {'what':<20}| numpy ms | torch ms | numpy/torch | numpy GFLOP/s | torch GFLOP/s |")
+    print(f"|{'-' * 9}|{'-' * 21}|---------:|---------:|------------:|--------------:|--------------:|")
+    for arch, what, ms, flops in rows:
+        t = ms.get("torch")
+        torch_cells = (f"{t:8.2f} | {ms['numpy'] / t:11.2f}" if t is not None else f"{'—':>8} | {'—':>11}")
+        gflops = [f"{flops / m / 1e6:13.1f}" if m is not None else f"{'—':>13}" for m in (ms["numpy"], t)]
+        print(f"| {arch:<8}| {what:<20}| {ms['numpy']:8.2f} | {torch_cells} | {' | '.join(gflops)} |{label}")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reps", type=int, default=30, help="timed repetitions per figure")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed repetitions first")
-    parser.add_argument("--nets", default=",".join(NETS), help=f"comma-separated, from {', '.join(NETS)}")
-    args = parser.parse_args()
+    args = parse_args()
     names = args.nets.split(",")
-    unknown = [n for n in names if n not in NETS]
+    unknown = [n for n in names if n not in ("dqn2013", "dqn2015")]
     if unknown:
-        parser.error(f"unknown net(s) {', '.join(unknown)}; choose from {', '.join(NETS)}")
-    if torch is not None:
-        torch.set_num_threads(2)
-    print(f"numpy {np.__version__}" + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
-                                       if torch is not None else ", torch not importable")
-          + f", python {platform.python_version()}, {platform.machine()}; "
-          + f"medians of {args.reps} reps after {args.warmup} warm-up")
-    rows = [row for name in names for row in bench_net(name, args.reps, args.warmup)]
-    print(f"\n| {'net':<11}| {'what':<22}| numpy ms | torch ms | numpy/torch |")
-    print(f"|{'-' * 12}|{'-' * 23}|---------:|---------:|------------:|")
-    for name, what, ms in rows:
-        t = ms.get("torch")
-        cells = (f"{t:8.2f} | {ms['numpy'] / t:11.2f}" if t is not None else f"{'—':>8} | {'—':>11}")
-        print(f"| {name:<11}| {what:<22}| {ms['numpy']:8.2f} | {cells} |")
+        sys.exit(f"unknown net(s) {', '.join(unknown)}; choose from dqn2013, dqn2015")
+    if torch is None:
+        print("torch is not importable: timing numpy alone (pip install torch==2.13.0 to compare)")
+    else:
+        torch.set_num_threads(args.threads)
+    print(f"numpy {np.__version__} ({NUMPY_THREADS} OpenBLAS thread(s))"
+          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch is not None else "")
+          + f", python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs")
+
+    before, t0 = cpu_seconds_by_process(), time.perf_counter()
+    time.sleep(1.0)
+    idle = report_load(busy_since(before, time.perf_counter() - t0), "before")
+    if not idle and not args.force:
+        sys.exit(f"refusing to benchmark: another process uses more than {BUSY_SHARE:.0%} of a core "
+                 "(--force reports anyway, labelled)")
+
+    before, t0 = cpu_seconds_by_process(), time.perf_counter()
+    peak = sgemm_peak()
+    print(f"float32 matrix-multiply peak, {args.threads} thread(s): {peak:.0f} GFLOP/s (2048³, best of 5)")
+    print(f"medians of {args.reps} reps after {args.warmup} warm-up, numpy and torch alternating in blocks")
+    rows = [row for name in names for row in bench_net(name, args.batch, args.reps, args.warmup)]
+    idle = report_load(busy_since(before, time.perf_counter() - t0), "during the run") and idle
+    if not idle and not args.force:
+        sys.exit("refusing to report: another process was busy during the run (--force reports anyway, labelled)")
+    label = "" if idle else " BUSY MACHINE (--force)"
+    print_table(rows, label)
+    print(f"\nGFLOP/s: the layers' multiply-adds by definition ({step_flops(make_agent(names[0]).online, args.batch) / 1e9:.2f} "
+          f"GFLOP per {names[0]} step), against the {peak:.0f} GFLOP/s peak above.")
+    if label:
+        print("These figures were taken while other processes were busy: do not publish them.")
 
 
 if __name__ == "__main__":
