@@ -23,6 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .init import bias_uniform, kaiming_uniform
 from .layer import Layer, check_input
+from .space_to_depth import conv_s2d_backward, conv_s2d_forward
 
 
 def conv_output_size(size: int, kernel: int, stride: int) -> int:
@@ -91,6 +92,10 @@ class Conv2D(Layer):
         dw   = cols^T @ dout        (the patches each weight saw, weighted by dout)
         db   = sum of dout over N, OH, OW
         dx   = col2im(dout @ w^T)
+
+    A strided layer whose kernel is a multiple of its stride (the DQN's 8x8/4
+    and 4x4/2) computes the same sums by space-to-depth instead, which is
+    faster (nnpy/space_to_depth.py); `algorithm` says which one a layer uses.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
@@ -101,6 +106,7 @@ class Conv2D(Layer):
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"Conv2D {name} must be a positive integer, got {v!r}")
         self.c, self.f, self.k, self.stride = in_channels, out_channels, kernel_size, stride
+        self.algorithm = "space_to_depth" if stride > 1 and kernel_size % stride == 0 else "im2col"
         rng = rng if rng is not None else np.random.default_rng()
         fan_in = kernel_size * kernel_size * in_channels
         self.params = {
@@ -115,6 +121,9 @@ class Conv2D(Layer):
         if h < self.k or w < self.k:
             raise ValueError(f"Conv2D with a {self.k}x{self.k} kernel needs H, W >= {self.k}, "
                              f"got input {x.shape}")
+        if self.algorithm == "space_to_depth":
+            out, self.cache = conv_s2d_forward(x, self.params["w"], self.params["b"], self.stride)
+            return out                                                  # (N, OH, OW, F)
         oh, ow = conv_output_size(h, self.k, self.stride), conv_output_size(w, self.k, self.stride)
         cols = im2col(x, self.k, self.k, self.stride)                  # (N*OH*OW, KH*KW*C)
         w2 = self.params["w"].reshape(-1, self.f)                       # (KH*KW*C, F)
@@ -124,6 +133,10 @@ class Conv2D(Layer):
         return out.reshape(n, oh, ow, self.f)                           # (N, OH, OW, F)
 
     def backward(self, dout: np.ndarray, need_dx: bool = True):
+        if self.algorithm == "space_to_depth":
+            dx, self.grads["w"][...], self.grads["b"][...] = conv_s2d_backward(
+                dout, self.cache, self.params["w"], self.stride, need_dx)
+            return dx                                                   # (N, H, W, C) or None
         x_shape, cols = self.cache
         dout2 = dout.reshape(-1, self.f)                                # (N*OH*OW, F)
         self.grads["w"][...] = (cols.T @ dout2).reshape(self.params["w"].shape)  # (KH, KW, C, F)

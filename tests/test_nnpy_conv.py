@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nnpy import Conv2D, Dense, MaxPool2D, Sequential, col2im, conv2d_naive, conv_output_size, im2col
+from nnpy.space_to_depth import depth_to_space, space_to_depth
 
 
 def random_geometry(seed: int) -> dict:
@@ -38,6 +39,57 @@ def test_fast_conv_equals_naive_conv(seed):
     x = g["rng"].standard_normal((g["n"], g["h"], g["w"], g["c"]))
     expected = conv2d_naive(x, layer.params["w"], layer.params["b"], g["stride"])
     np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def strided_geometry(seed: int) -> dict:
+    """A random conv problem whose kernel is a multiple of its stride (the space-to-depth path)."""
+    rng = np.random.default_rng(100 + seed)
+    s, m = int(rng.integers(2, 5)), int(rng.integers(1, 4))
+    k = m * s
+    return {"n": int(rng.integers(1, 4)), "h": int(rng.integers(k, k + 9)), "w": int(rng.integers(k, k + 9)),
+            "c": int(rng.integers(1, 5)), "f": int(rng.integers(1, 6)), "k": k, "stride": s, "rng": rng}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_space_to_depth_and_depth_to_space_are_adjoint(seed):
+    """<space_to_depth(x), c> == <x, depth_to_space(c)>, also when trailing rows are dropped."""
+    g = strided_geometry(seed)
+    s = g["stride"]
+    hb, wb = g["h"] // s - int(g["rng"].integers(0, 2) if g["h"] >= 2 * s else 0), g["w"] // s
+    x = g["rng"].standard_normal((g["n"], g["h"], g["w"], g["c"]))
+    xb = space_to_depth(x, s, hb, wb)
+    assert xb.shape == (g["n"], hb, wb, s * s * g["c"])
+    np.testing.assert_array_equal(xb[:, -1, -1, -g["c"]:], x[:, hb * s - 1, wb * s - 1])   # last pixel of a block
+    c = g["rng"].standard_normal(xb.shape)
+    assert np.sum(xb * c) == pytest.approx(np.sum(x * depth_to_space(c, s, x.shape)), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_space_to_depth_conv_equals_naive_conv_and_im2col(seed):
+    """Forward against the loop reference; backward (dx, dw, db) against the im2col path."""
+    g = strided_geometry(seed)
+    fast = Conv2D(g["c"], g["f"], g["k"], g["stride"], rng=g["rng"], dtype=np.float64)
+    plain = Conv2D(g["c"], g["f"], g["k"], g["stride"], dtype=np.float64)
+    plain.algorithm = "im2col"
+    for k in fast.params:
+        plain.params[k][...] = fast.params[k]
+    assert fast.algorithm == "space_to_depth"
+    x = g["rng"].standard_normal((g["n"], g["h"], g["w"], g["c"]))
+    out = fast.forward(x)
+    np.testing.assert_allclose(out, conv2d_naive(x, fast.params["w"], fast.params["b"], g["stride"]),
+                               rtol=1e-12, atol=1e-12)
+    plain.forward(x)
+    dout = g["rng"].standard_normal(out.shape)
+    np.testing.assert_allclose(fast.backward(dout), plain.backward(dout), rtol=1e-12, atol=1e-12)
+    for k in fast.grads:
+        np.testing.assert_allclose(fast.grads[k], plain.grads[k], rtol=1e-12, atol=1e-12)
+
+
+def test_each_dqn_layer_uses_the_algorithm_meant_for_it():
+    assert Conv2D(4, 16, 8, 4).algorithm == "space_to_depth"      # 8x8/4 -> 2x2 over 21x21x64
+    assert Conv2D(16, 32, 4, 2).algorithm == "space_to_depth"     # 4x4/2 -> 2x2 over 10x10x64
+    assert Conv2D(64, 64, 3, 1).algorithm == "im2col"             # stride 1: nothing to fold
+    assert Conv2D(3, 4, 3, 2).algorithm == "im2col"               # 3 is no multiple of 2
 
 
 def test_fast_conv_equals_naive_conv_on_the_dqn_first_layer():

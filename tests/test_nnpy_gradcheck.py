@@ -54,6 +54,10 @@ LAYERS = {
     "conv 4x4 stride 3": (lambda rng: Conv2D(2, 3, 4, 3, rng=rng, dtype=F64), (2, 10, 9, 2)),
     "conv 1x1": (lambda rng: Conv2D(3, 2, 1, 1, rng=rng, dtype=F64), (2, 3, 4, 3)),
     "conv 2x2 stride 3 (skips pixels)": (lambda rng: Conv2D(1, 2, 2, 3, rng=rng, dtype=F64), (2, 8, 7, 1)),
+    "conv 4x4 stride 2 (space-to-depth)": (lambda rng: Conv2D(3, 4, 4, 2, rng=rng, dtype=F64), (2, 8, 10, 3)),
+    "conv 6x6 stride 3 (space-to-depth, drops a row)": (lambda rng: Conv2D(2, 3, 6, 3, rng=rng, dtype=F64),
+                                                        (2, 13, 12, 2)),
+    "conv 2x2 stride 2 (space-to-depth, m = 1)": (lambda rng: Conv2D(2, 3, 2, 2, rng=rng, dtype=F64), (2, 7, 6, 2)),
     "dense": (lambda rng: Dense(7, 5, rng=rng, dtype=F64), (4, 7)),
     "relu": (lambda rng: ReLU(), (3, 4, 5, 2)),
     "flatten": (lambda rng: Flatten(), (3, 4, 5, 2)),
@@ -99,10 +103,10 @@ def test_loss_values_by_hand():
 def small_dqn(rng) -> Sequential:
     """The DQN architecture in miniature: conv, conv, dense, dense -> 3 actions."""
     return Sequential([
-        Conv2D(2, 3, 3, stride=2, rng=rng, dtype=F64), ReLU(),    # (N, 11, 11, 2) -> (N, 5, 5, 3)
-        Conv2D(3, 4, 3, stride=1, rng=rng, dtype=F64), ReLU(),    # -> (N, 3, 3, 4)
-        Flatten(),                                                # -> (N, 36)
-        Dense(36, 8, rng=rng, dtype=F64), ReLU(),
+        Conv2D(2, 3, 4, stride=2, rng=rng, dtype=F64), ReLU(),    # (N, 11, 11, 2) -> (N, 4, 4, 3), space-to-depth
+        Conv2D(3, 4, 3, stride=1, rng=rng, dtype=F64), ReLU(),    # -> (N, 2, 2, 4), im2col
+        Flatten(),                                                # -> (N, 16)
+        Dense(16, 8, rng=rng, dtype=F64), ReLU(),
         Dense(8, 3, rng=rng, dtype=F64),                          # -> (N, 3) Q-values
     ])
 
