@@ -27,12 +27,16 @@ class Dense(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input("Dense", x, ("N", self.d))
         self.cache = x
-        return x @ self.params["w"] + self.params["b"]                  # (N, M)
+        out = x @ self.params["w"]                                      # (N, M)
+        out += self.params["b"]
+        return out
 
     def backward(self, dout: np.ndarray, need_dx: bool = True):
         x = self.cache
-        self.grads["w"][...] = x.T @ dout                               # (D, M)
-        self.grads["b"][...] = dout.sum(axis=0)                         # (M,)
+        # out= writes the products straight into the gradient arrays: assigning a fresh
+        # product would copy it, and the 2015 net's dw is 1.6M floats (6.4 MB).
+        np.matmul(x.T, dout, out=self.grads["w"])                       # (D, M)
+        np.sum(dout, axis=0, out=self.grads["b"])                       # (M,)
         return dout @ self.params["w"].T if need_dx else None           # (N, D)
 
     def config(self) -> dict:

@@ -114,3 +114,25 @@ def test_optimizer_refuses_a_non_contiguous_parameter():
     # updates go through p.reshape(-1); on a strided view that would be a copy and be lost
     with pytest.raises(ValueError, match="C-contiguous"):
         SGD({"w": np.zeros((4, 4))[:, ::2]}, lr=0.1)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_threaded_step_equals_the_one_thread_step(name):
+    """Dealing the chunks out to threads changes nothing, bit for bit (flushes included)."""
+    rng = np.random.default_rng(0)
+    shapes = [(11 * optim.CHUNK + 5,), (7, 3), (optim.CHUNK,)]   # 14 chunks: 3 threads get 4+
+    start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    runs = []
+    for threads in (1, 3):
+        params = {f"p{i}": a.copy() for i, a in enumerate(start)}
+        opt = OPTIMIZERS[name](params, lr=1e-3)
+        opt.threads = threads
+        grad_rng = np.random.default_rng(1)
+        for _ in range(optim.FLUSH_EVERY + 2):
+            opt.step({k: grad_rng.standard_normal(p.shape).astype(np.float32) for k, p in params.items()})
+        runs.append((params, opt.state_arrays()))
+    (p1, s1), (p3, s3) = runs
+    for k in p1:
+        np.testing.assert_array_equal(p1[k], p3[k])
+    for k in s1:
+        np.testing.assert_array_equal(s1[k], s3[k])
