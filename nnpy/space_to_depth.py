@@ -29,10 +29,20 @@ then dwb = xb^T @ dy and dxb = dy @ wb^T, and depth-to-space undoes the
 blocks.  No col2im: its KH·KW strided adds of (KW·C)-float runs were the
 slowest part of the old backward.
 
-Measured on the DQN layers (batch 32, one thread, median CPU time, loaded
-machine; see bench/engine.py for the whole step): conv 8x8/4 16 filters on
-84x84x4, forward 5.4 -> 4.4 ms, backward (dw only) 3.9 -> 3.2 ms; conv
-4x4/2 32 filters on 20x20x16, forward 0.85 -> 1.0 ms, backward 3.4 -> 1.9 ms.
+Measured on the DQN layers, batch 32, one thread (median CPU time of the
+layer alone, im2col -> space-to-depth, both timed in one process on a
+machine busy with other runs, so read the ratios, not the milliseconds):
+
+    layer (input)                  forward        backward
+    8x8/4, 16 filters (84x84x4)    5.9 -> 4.0     4.2 -> 3.3   (dw only: first layer)
+    4x4/2, 32 filters (20x20x16)   1.5 -> 1.4     4.3 -> 2.5
+    8x8/4, 32 filters (84x84x4)    8.8 -> 7.6     6.6 -> 7.7   (dw only: first layer)
+    4x4/2, 64 filters (20x20x32)   4.4 -> 4.4    12.9 -> 8.0
+
+The one loss, the 2015 net's first-layer backward, is building dy: four
+shifted copies into a zeroed (N, 21, 21, 2, 2, 32) array.  The first layer
+runs forward twice per training step (online and target) and backward once,
+so it still comes out ahead.
 """
 import numpy as np
 
