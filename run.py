@@ -10,8 +10,8 @@ Each command lives in its own module; this file only dispatches, so
 import sys
 
 COMMANDS = {
-    "gridworld": "rl.gridworld_cli",
-    "cartpole": "rl.cartpole_cli",
+    "gridworld": "rl.cli.gridworld",
+    "cartpole": "rl.cli.cartpole",
     "atari": "atari.cli",
 }
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rl.cli import run_command
-from rl.dqn_config import DQNConfig
+from rl.cli.command import Command, run_command
+from rl.dqn_config import AT_LEAST_0, DQNConfig, check_ranges
 from rl.train import Task
 
 from .env import AtariEnv
@@ -19,10 +19,12 @@ from .networks import ARCHS, build_net
 
 @dataclass
 class AtariConfig(DQNConfig):
+    CHOICES = {**DQNConfig.CHOICES, "arch": ARCHS}
+
     game: str = "pong"
     """Atari game: pong, breakout, space_invaders, ... (any ROM that ships with ale-py)"""
     arch: str = "dqn2013"
-    """network: dqn2013 (2 conv layers, dense 256) or dqn2015 (3 conv layers, dense 512)"""
+    """network (atari/networks.py): the 2013 paper's two conv layers and dense 256, or the 2015 paper's three and dense 512"""
     full_action_space: bool = False
     """use all 18 joystick actions instead of the game's minimal set (Pong: 6)"""
     sticky_actions: bool = False
@@ -67,13 +69,16 @@ class AtariConfig(DQNConfig):
     checkpoint_every: int = 25_000
     """agent steps between checkpoint.npz writes"""
 
+    def run_name(self) -> str:
+        return f"{resolve(self.game)}-{self.seed}"
+
+    def validate(self) -> None:
+        super().validate()
+        check_ranges(self, {"noop_max": AT_LEAST_0})
+
 
 def make_task(cfg: AtariConfig) -> Task:
     rom = resolve(cfg.game)
-    if cfg.arch not in ARCHS:
-        raise ValueError(f"unknown --arch {cfg.arch!r}; choose one of {', '.join(ARCHS)}")
-    if cfg.noop_max < 0:
-        raise ValueError(f"--noop-max must be 0 or more, got {cfg.noop_max}")
     options = dict(sticky_actions=cfg.sticky_actions, full_action_space=cfg.full_action_space,
                    noop_max=cfg.noop_max)
     n_actions = AtariEnv(rom, **options).n_actions
@@ -94,10 +99,9 @@ def make_task(cfg: AtariConfig) -> Task:
     )
 
 
+COMMAND = Command("atari", "Train DQN on an Atari game from pixels, or watch one play with --eval.",
+                  AtariConfig, make_task)
+
+
 def main(argv: list[str]) -> int:
-    return run_command(argv, "atari", AtariConfig, make_task,
-                       default_out=lambda cfg: f"runs/{resolve(cfg.game)}-{cfg.seed}", out_help="runs/<game>-<seed>",
-                       description="Train DQN on an Atari game from pixels, or watch one play with --eval.",
-                       choices={"arch": list(ARCHS),
-                                "optimizer": ["adam", "rmsprop", "centered_rmsprop", "sgd"],
-                                "loss": ["huber", "mse"]})
+    return run_command(argv, COMMAND)

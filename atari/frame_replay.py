@@ -19,12 +19,16 @@ same arrays: the target for step t is
     R = Σ_{k<m} γ^k r_{t+k},   y = R + γ^n (1 − terminated) max_a' Q(s_{t+n}, a'; θ⁻)
 
 where m = n, or fewer if a terminal state comes first (then nothing is
-bootstrapped).  A transition whose n steps run into a time-limit
-truncation is never sampled: its s_{t+n} was not stored.
+bootstrapped); R and m come from rl/replay.py's `n_step_returns`, the rule
+both memories share.  They differ in one place, for a reason: ReplayMemory
+stores s' with every transition, so a window cut by a time limit bootstraps
+from that s' with γ^m.  Here s_{t+m} is only ever stored as the *next* step's
+frame, and after a truncation the next step is a new episode's first frame,
+so a window that runs into a time-limit truncation is never sampled.
 """
 import numpy as np
 
-from rl.replay import Batch
+from rl.replay import Batch, n_step_returns
 
 from .preprocess import FRAME_SIZE, HISTORY
 
@@ -72,11 +76,10 @@ class FrameReplay:
         ks = steps[:, None] + np.arange(self.n)                             # (B, n)
         slots = ks % self.capacity
         term, trunc = self.terminated[slots], self.truncated[slots]
-        ended_before = (np.cumsum(term, axis=1) - term) > 0                 # a terminal came earlier
-        counted = ~ended_before                                             # rewards that belong to R
-        ret = np.sum(counted * self.gamma ** np.arange(self.n) * self.rewards[slots], axis=1)
-        usable = ~np.any(trunc & ~term & counted, axis=1)                   # cut off by a time limit
-        return ret.astype(np.float32), np.any(term, axis=1), usable
+        ret, m = n_step_returns(self.rewards[slots], term | trunc, self.gamma)
+        last = slots[np.arange(len(steps)), m - 1]                          # the window's last step
+        cut = self.truncated[last] & ~self.terminated[last]                 # ended by a time limit
+        return ret, self.terminated[last], ~cut
 
     def sample(self, batch_size: int) -> Batch:
         """Uniform minibatch of usable transitions with n-step targets."""

@@ -8,19 +8,18 @@ import numpy as np
 
 from nnpy import Conv2D, Dense, Flatten, ReLU, Sequential, conv_output_size
 
-ARCHS = ("dqn2013", "dqn2015")
+from .preprocess import FRAME_SIZE, HISTORY
+
+#: arch name -> (conv layers as (in channels, filters, kernel, stride), dense units)
+ARCHS = {
+    "dqn2013": ([(HISTORY, 16, 8, 4), (16, 32, 4, 2)], 256),
+    "dqn2015": ([(HISTORY, 32, 8, 4), (32, 64, 4, 2), (64, 64, 3, 1)], 512),
+}
 
 
-def build_net(arch: str, n_actions: int, rng: np.random.Generator, history: int = 4,
-              size: int = 84) -> Sequential:
-    if arch == "dqn2013":
-        convs = [(history, 16, 8, 4), (16, 32, 4, 2)]
-        hidden = 256
-    elif arch == "dqn2015":
-        convs = [(history, 32, 8, 4), (32, 64, 4, 2), (64, 64, 3, 1)]
-        hidden = 512
-    else:
-        raise ValueError(f"unknown --arch {arch!r}; choose one of {', '.join(ARCHS)}")
+def build_net(arch: str, n_actions: int, rng: np.random.Generator, size: int = FRAME_SIZE) -> Sequential:
+    """The network ARCHS[arch]: (N, size, size, HISTORY) -> (N, n_actions)."""
+    convs, hidden = ARCHS[arch]
     layers, side = [], size
     for c_in, c_out, k, s in convs:
         layers += [Conv2D(c_in, c_out, k, s, rng=rng), ReLU()]

@@ -39,11 +39,14 @@ def bellman_target(r: np.ndarray, terminated: np.ndarray, discount: np.ndarray,
 class DQNAgent:
     """Online network θ, target network θ⁻ (a visible deep copy), optimizer, loss.
 
+    The optimizer is built on the network's own parameters before the agent:
+        DQNAgent(net, Adam(net.parameters(), lr=1e-4), ...)
+    An agent without one (optimizer=None) can only act: --eval and the final evaluation.
     obs are scaled by `input_scale` on the way in (1/255 for uint8 screens),
     so the memory can keep compact uint8 frames.
     """
 
-    def __init__(self, net: Sequential, optimizer: Optimizer, loss: str = "huber",
+    def __init__(self, net: Sequential, optimizer: Optimizer | None = None, loss: str = "huber",
                  double: bool = False, max_grad_norm: float = 0.0, input_scale: float = 1.0):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
@@ -51,6 +54,7 @@ class DQNAgent:
         self.opt, self.loss_name, self.loss_fn = optimizer, loss, LOSSES[loss]
         self.double, self.max_grad_norm, self.input_scale = double, max_grad_norm, input_scale
         self.dtype = net.dtype()
+        self.n_actions = net.layers[-1].params["b"].shape[0]    # the output layer: one unit per action
         self.updates = 0
 
     def prep(self, obs: np.ndarray) -> np.ndarray:
@@ -66,13 +70,14 @@ class DQNAgent:
 
     def act(self, obs: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
         """ε-greedy: a random action with probability ε, else argmax_a Q(s, a; θ)."""
-        n_actions = self.online.layers[-1].m
         if rng.random() < epsilon:
-            return int(rng.integers(n_actions))
+            return int(rng.integers(self.n_actions))
         return int(self.q_values(obs[None])[0].argmax())
 
     def learn(self, batch: Batch) -> float:
         """One gradient step on L = mean ℓ(Q(s, a; θ) − y). Returns the loss."""
+        if self.opt is None:
+            raise ValueError("this DQNAgent was built without an optimizer: it can act, not learn")
         s2 = self.prep(batch.s2)
         q_next_online = self.online.forward(s2) if self.double else None   # (B, A)
         y = bellman_target(batch.r, batch.terminated, batch.discount,

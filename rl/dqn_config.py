@@ -1,11 +1,34 @@
-"""The hyperparameters every DQN run shares; CartPole and Atari subclass it with their own defaults."""
-from dataclasses import dataclass
+"""The hyperparameters of Algorithm 1, shared by every DQN run.
 
-from .config import check_ranges
+CartPole and Atari subclass DQNConfig with their own defaults.  A field's
+docstring is its --help text (rl/cli/flags.py builds the flags from this
+class), and the registries in CHOICES are the only lists of allowed names:
+`--optimizer`, `--loss` (and Atari's `--arch`) offer exactly their keys.
+"""
+from dataclasses import dataclass
+from typing import ClassVar
+
+from nnpy import LOSSES, OPTIMIZERS
+
+
+def check_ranges(cfg, rules: dict) -> None:
+    """rules: field -> (predicate, 'allowed values' text). Raise ValueError naming the flag."""
+    for name, (ok, allowed) in rules.items():
+        value = getattr(cfg, name)
+        if not ok(value):
+            raise ValueError(f"--{name.replace('_', '-')} must be {allowed}, got {value!r}")
+
+
+POSITIVE = (lambda v: v > 0, "a positive integer")
+AT_LEAST_0 = (lambda v: v >= 0, "0 or more")
+PROBABILITY = (lambda v: 0 <= v <= 1, "in [0, 1]")
 
 
 @dataclass
 class DQNConfig:
+    #: field -> registry whose keys are its allowed values (flags, validation and help use it)
+    CHOICES: ClassVar[dict] = {"optimizer": OPTIMIZERS, "loss": LOSSES}
+
     seed: int = 0
     """seed for network initialisation, environments, exploration and replay sampling"""
     steps: int = 50_000
@@ -19,13 +42,13 @@ class DQNConfig:
     n_step: int = 1
     """n-step returns: bootstrap after n rewards (1 = the papers' one-step target)"""
     optimizer: str = "adam"
-    """adam | rmsprop | centered_rmsprop (Mnih et al. 2015) | sgd"""
+    """optimizer (nnpy/optim.py); centered_rmsprop is the one of Mnih et al. 2015"""
     lr: float = 1e-3
     """learning rate"""
     adam_eps: float = 1e-8
     """Adam's ε (larger values, e.g. 1.5e-4, damp steps on rarely-updated weights)"""
     loss: str = "huber"
-    """huber (δ = 1: the 2015 paper's error clipping) | mse"""
+    """loss ℓ on the TD error (nnpy/losses.py); huber with δ = 1 is the 2015 paper's error clipping"""
     double: bool = True
     """Double DQN target (van Hasselt et al. 2016)"""
     learning_starts: int = 1_000
@@ -59,26 +82,27 @@ class DQNConfig:
     checkpoint_every: int = 10_000
     """environment steps between checkpoint.npz writes (also written at the end and on Ctrl-C)"""
 
+    def run_name(self) -> str:
+        """The default run folder is runs/<run_name()>, e.g. runs/cartpole-0."""
+        return f"dqn-{self.seed}"
+
     def validate(self) -> None:
         """Raise ValueError naming the first impossible value."""
-        positive = (lambda v: v > 0, "a positive integer")
+        for name, registry in self.CHOICES.items():
+            value = getattr(self, name)
+            if value not in registry:
+                raise ValueError(f"--{name.replace('_', '-')} must be one of "
+                                 f"{', '.join(registry)}, got {value!r}")
         check_ranges(self, {
-            "steps": positive, "buffer_size": positive, "batch_size": positive, "n_step": positive,
-            "train_every": positive, "gradient_steps": positive, "target_update_every": positive,
-            "eval_every": positive, "eval_episodes": positive, "final_eval_episodes": positive,
-            "log_every": positive, "checkpoint_every": positive,
-            "seed": (lambda v: v >= 0, "0 or more"),
-            "learning_starts": (lambda v: v >= 0, "0 or more"),
-            "eps_decay_steps": (lambda v: v >= 0, "0 or more"),
-            "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+            "steps": POSITIVE, "buffer_size": POSITIVE, "batch_size": POSITIVE, "n_step": POSITIVE,
+            "train_every": POSITIVE, "gradient_steps": POSITIVE, "target_update_every": POSITIVE,
+            "eval_every": POSITIVE, "eval_episodes": POSITIVE, "final_eval_episodes": POSITIVE,
+            "log_every": POSITIVE, "checkpoint_every": POSITIVE,
+            "seed": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
+            "gamma": PROBABILITY,
             "lr": (lambda v: v > 0, "> 0"),
             "adam_eps": (lambda v: v > 0, "> 0"),
             "tau": (lambda v: 0 < v <= 1, "in (0, 1]"),
             "max_grad_norm": (lambda v: v >= 0, "0 (off) or more"),
-            "eps_start": (lambda v: 0 <= v <= 1, "in [0, 1]"),
-            "eps_end": (lambda v: 0 <= v <= 1, "in [0, 1]"),
-            "eval_epsilon": (lambda v: 0 <= v <= 1, "in [0, 1]"),
-            "optimizer": (lambda v: v in ("adam", "rmsprop", "centered_rmsprop", "sgd"),
-                          "one of adam, rmsprop, centered_rmsprop, sgd"),
-            "loss": (lambda v: v in ("huber", "mse"), "one of huber, mse"),
+            "eps_start": PROBABILITY, "eps_end": PROBABILITY, "eval_epsilon": PROBABILITY,
         })

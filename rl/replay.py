@@ -18,16 +18,34 @@ bootstraps from s'; `ended` only keeps an n-step return from running on
 into the next episode.
 
 n-step returns (Sutton 1988; Hessel et al. 2018) are summed when a
-minibatch is drawn.  For a transition t the memory returns
+minibatch is drawn, by `n_step_returns`, the one rule both replay memories
+use (atari/frame_replay.py is the other).  For a transition t the memory returns
 
     R = Σ_{k<m} γ^k r_{t+k},   s' = s'_{t+m-1},   discount = γ^m
 
 where m = n, or fewer if the episode ends first or transition t+m has not
-happened yet; with n = 1 this is the stored (r, s') and γ.
+happened yet; with n = 1 this is the stored (r, s') and γ.  Because this
+memory stores s' with every transition, a window cut short by a time limit
+still bootstraps, from the s' stored with its last transition.
 """
 from dataclasses import dataclass
 
 import numpy as np
+
+
+def n_step_returns(rewards: np.ndarray, ended: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray]:
+    """The n-step window of each sampled transition t.
+
+    rewards, ended: (B, n), the rewards of steps t .. t+n-1 and whether each of those
+    steps ended the episode.  Returns R (B,) float32 and m (B,) int:
+
+        m = n, or k + 1 for the first k whose step ended the episode,
+        R = Σ_{k<m} γ^k r_{t+k}          (nothing after the end belongs to R)
+    """
+    n = rewards.shape[1]
+    counted = (np.cumsum(ended, axis=1) - ended) == 0                  # (B, n): no end before k
+    ret = np.sum(counted * gamma ** np.arange(n) * rewards, axis=1)    # (B,)
+    return ret.astype(np.float32), counted.sum(axis=1)
 
 
 @dataclass
@@ -76,17 +94,12 @@ class ReplayMemory:
         if self.t == 0:
             raise ValueError("cannot sample from an empty replay memory")
         start = self.rng.integers(max(0, self.t - self.capacity), self.t, size=batch_size)  # (B,) steps
-        ret = np.zeros(batch_size, dtype=np.float32)
-        last = start.copy()                     # the step whose s' ends the n-step window
-        running = np.ones(batch_size, dtype=bool)
-        for k in range(self.n):
-            step = start + k
-            running &= step < self.t            # transition t+k has happened
-            slot = step % self.capacity
-            ret += running * self.gamma ** k * self.rewards[slot]
-            last = np.where(running, step, last)
-            running &= ~self.ended[slot]        # nothing after the episode's end belongs to R
-        i, j = start % self.capacity, last % self.capacity
-        discount = (self.gamma ** (last - start + 1)).astype(np.float32)   # γ^m
+        steps = start[:, None] + np.arange(self.n)                        # (B, n): t .. t+n-1
+        slots = steps % self.capacity
+        # the newest transition ends every window for now: what follows it has not happened
+        ended = self.ended[slots] | (steps == self.t - 1)
+        ret, m = n_step_returns(self.rewards[slots], ended, self.gamma)
+        i, j = start % self.capacity, (start + m - 1) % self.capacity      # s from t, s' from t+m-1
+        discount = (self.gamma ** m).astype(np.float32)                    # γ^m
         return Batch(self.states[i], self.actions[i], ret, self.next_states[j], self.terminated[j],
                      discount)

@@ -13,8 +13,8 @@ from PIL import Image
 from atari.cli import main
 from cli_helpers import RUN_FILES, error_line, read_csv, read_json, run_py
 from nnpy import load_npz
-from rl.cartpole_cli import main as cartpole_main
-from rl.checkpoints import POLICY_KIND
+from rl.cli.cartpole import main as cartpole_main
+from rl.cli.checkpoints import POLICY_KIND
 
 SMALL = ["--game", "pong", "--steps", "1200", "--buffer-size", "2000", "--learning-starts", "300",
          "--batch-size", "8", "--train-every", "4", "--eval-every", "1200", "--eval-episodes", "1",

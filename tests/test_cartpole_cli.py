@@ -20,9 +20,9 @@ from PIL import Image
 
 from cli_helpers import ENV, REPO, RUN_FILES, error_line, read_csv, read_json, run_py
 from nnpy import load_npz
-from rl.cartpole_cli import ENV_ID, CartPoleConfig, build_mlp, main
-from rl.checkpoints import CHECKPOINT_KIND, save_policy
-from rl.progress import ProgressLine
+from rl.cli.cartpole import ENV_ID, CartPoleConfig, build_mlp, main
+from rl.cli.checkpoints import CHECKPOINT_KIND, save_policy
+from rl.cli.progress import ProgressLine
 
 SMALL = ["--steps", "2000", "--hidden", "32", "--learning-starts", "500", "--train-every", "64",
          "--gradient-steps", "16", "--eval-every", "1000", "--eval-episodes", "2",

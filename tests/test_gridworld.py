@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rl.gridworld import ACTIONS, BOOK_GRID, GridWorld, LayoutError, parse_layout
-from rl.gridworld_cli import GridWorldConfig, main
+from rl.cli.gridworld import GridWorldConfig, main
 from rl.qlearning import epsilon_greedy, q_learning, q_update
 from rl.value_iteration import (bellman_backup, bellman_residual, greedy_policy,
                                 q_value_iteration, value_iteration)

@@ -32,13 +32,16 @@ class ProgressLine:
                 f"  recent return {ret}  ε {epsilon:.3f}  {steps_per_s:7.0f} steps/s"
                 f"  ETA {format_duration(eta)}")
 
+    def due(self) -> bool:
+        """Time to redraw the live line? (TTY only, at most 4 times a second.)"""
+        return self.live and time.monotonic() - self.last_draw > 0.25
+
     def update(self, *fields, force: bool = False) -> None:
         """Redraw the live line (TTY only, at most 4 times a second)."""
-        now = time.monotonic()
-        if self.live and (force or now - self.last_draw > 0.25):
+        if (force and self.live) or self.due():
             self.stream.write("\r" + self.status(*fields) + "\033[K")
             self.stream.flush()
-            self.last_draw = now
+            self.last_draw = time.monotonic()
 
     def log(self, *fields, extra: str = "") -> None:
         """Print a permanent line (on a TTY it replaces the live line)."""

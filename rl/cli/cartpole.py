@@ -12,10 +12,10 @@ from PIL import Image, ImageDraw
 
 from nnpy import Dense, ReLU, Sequential
 
-from .cli import run_command
-from .dqn_config import DQNConfig
-from .replay import ReplayMemory
-from .train import Task
+from ..dqn_config import POSITIVE, DQNConfig, check_ranges
+from ..replay import ReplayMemory
+from ..train import Task
+from .command import Command, run_command
 
 ENV_ID = "CartPole-v1"
 
@@ -47,6 +47,13 @@ class CartPoleConfig(DQNConfig):
     """final ε"""
     eps_decay_steps: int = 8_000
     """ε reaches its final value after 16% of the run"""
+
+    def run_name(self) -> str:
+        return f"cartpole-{self.seed}"
+
+    def validate(self) -> None:
+        super().validate()
+        check_ranges(self, {"hidden": POSITIVE})
 
 
 def build_mlp(hidden: int, rng: np.random.Generator) -> Sequential:
@@ -89,8 +96,6 @@ def make_eval_env(seed: int, render: bool = False):
 
 
 def make_task(cfg: CartPoleConfig) -> Task:
-    if cfg.hidden < 1:
-        raise ValueError(f"--hidden must be a positive integer, got {cfg.hidden}")
     return Task(
         env_id=ENV_ID,
         make_env=lambda seed: gym.make(ENV_ID),
@@ -102,9 +107,9 @@ def make_task(cfg: CartPoleConfig) -> Task:
     )
 
 
+COMMAND = Command("cartpole", "Train DQN on CartPole-v1, or watch a trained network with --eval.",
+                  CartPoleConfig, make_task)
+
+
 def main(argv: list[str]) -> int:
-    return run_command(argv, "cartpole", CartPoleConfig, make_task,
-                       default_out=lambda cfg: f"runs/cartpole-{cfg.seed}", out_help="runs/cartpole-<seed>",
-                       description="Train DQN on CartPole-v1, or watch a trained network with --eval.",
-                       choices={"optimizer": ["adam", "rmsprop", "centered_rmsprop", "sgd"],
-                                "loss": ["huber", "mse"]})
+    return run_command(argv, COMMAND)

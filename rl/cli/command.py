@@ -4,6 +4,13 @@
     resume:  run.py <cmd> --resume DIR [--steps N]
     watch:   run.py <cmd> --eval PATH [--episodes K] [--gif FILE]
 
+A command is described by a `Command` (its name, its config dataclass and
+how to build its Task); `run_command` does the rest.  Following one flag,
+`--lr`, from the command line to the update:
+
+    AtariConfig.lr (atari/cli.py) -> add_flags: --lr (flags.py) -> run_command: cfg.lr
+    -> train: make_optimizer(cfg, ...) (rl/train.py) -> Adam(lr=...) (nnpy/optim.py)
+
 Bad input (an impossible value, a missing or wrong checkpoint, an
 unwritable folder) ends with one line on stderr and exit status 2.
 """
@@ -12,18 +19,28 @@ import dataclasses
 import json
 import os
 import sys
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from PIL import Image
 
-from nnpy import CheckpointError
-
+from ..dqn import DQNAgent
+from ..dqn_config import DQNConfig
+from ..train import Task, play_episode, train
 from .checkpoints import load_policy
-from .config import add_flags, from_args
-from .dqn import DQNAgent
-from .train import play_episode, train
+from .flags import add_flags, from_args
 
 GIF_MAX_FRAMES = 2_000       # keeps a GIF of a long Atari game to a few MB
+
+
+@dataclass(frozen=True)
+class Command:
+    """One `run.py <name>` command that trains DQN; its flags are `config`'s fields."""
+    name: str                                   # run.py <name>, and the prefix of its error lines
+    description: str                            # the first line of --help
+    config: type                                # a DQNConfig subclass: defaults, docs, validate()
+    make_task: Callable[[DQNConfig], Task]      # what to train on, built from the config
 
 
 class UsageError(Exception):
@@ -48,12 +65,25 @@ def _check_writable(folder: str) -> None:
         raise UsageError(f"cannot write to --out {folder!r}: {e.strerror or e}") from None
 
 
-def _watch(cfg, task, path: str, episodes: int, gif: str | None) -> None:
+def _resumed_config(cfg: DQNConfig, folder: str, argv: list[str]) -> DQNConfig:
+    """--resume DIR: the config saved in DIR, except that a --steps given now extends the run."""
+    saved = os.path.join(folder, "config.json")
+    if not os.path.isfile(os.path.join(folder, "checkpoint.npz")) or not os.path.isfile(saved):
+        raise UsageError(f"--resume {folder!r}: no checkpoint.npz and config.json there")
+    with open(saved) as f:
+        names = {f.name for f in dataclasses.fields(cfg)}
+        values = {k: v for k, v in json.load(f).items() if k in names}
+    if any(a == "--steps" or a.startswith("--steps=") for a in argv):
+        values["steps"] = cfg.steps
+    return dataclasses.replace(cfg, **values)
+
+
+def _watch(cfg: DQNConfig, task: Task, path: str, episodes: int, gif: str | None) -> None:
     """--eval: play `episodes` episodes with a saved network, optionally recording a GIF."""
     if episodes < 1:
         raise UsageError(f"--episodes must be a positive integer, got {episodes}")
     net, _ = load_policy(path, task.env_id)
-    agent = DQNAgent(net, None, input_scale=task.input_scale)
+    agent = DQNAgent(net, input_scale=task.input_scale)           # acting only: no optimizer
     rng = np.random.default_rng(cfg.seed)
     env = task.make_eval_env(cfg.seed, render=gif is not None)
     env.reset(seed=cfg.seed)
@@ -71,12 +101,13 @@ def _watch(cfg, task, path: str, episodes: int, gif: str | None) -> None:
     print(f"mean_return={np.mean(returns):g} episodes={episodes}")
 
 
-def run_command(argv: list[str], prog: str, config_cls, make_task, default_out, description: str,
-                choices: dict | None = None, out_help: str = "runs/<name>-<seed>") -> int:
-    """Parse flags, then train, resume or --eval. default_out(cfg) names the output folder."""
-    parser = OneLineParser(prog=f"run.py {prog}", description=description)
-    add_flags(parser, config_cls, choices)
-    parser.add_argument("--out", metavar="DIR", help=f"output folder (default: {out_help})")
+def run_command(argv: list[str], command: Command) -> int:
+    """Parse flags, then train, resume or --eval.  Returns the exit status."""
+    prog = f"run.py {command.name}"
+    parser = OneLineParser(prog=prog, description=command.description)
+    add_flags(parser, command.config)
+    example = os.path.join("runs", command.config().run_name())
+    parser.add_argument("--out", metavar="DIR", help=f"output folder (default: runs/<name>-<seed>, e.g. {example})")
     parser.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
     parser.add_argument("--eval", metavar="PATH", help="play a saved best.npz / checkpoint.npz instead of training")
     parser.add_argument("--episodes", type=int, default=10, help="episodes to play with --eval (default: 10)")
@@ -85,42 +116,30 @@ def run_command(argv: list[str], prog: str, config_cls, make_task, default_out, 
     args = parser.parse_args(argv)          # argparse itself exits with status 2 on bad flags
 
     try:
-        cfg = from_args(config_cls, args)
+        cfg = from_args(command.config, args)
         if args.resume:
-            saved = os.path.join(args.resume, "config.json")
-            if not os.path.isfile(os.path.join(args.resume, "checkpoint.npz")) or not os.path.isfile(saved):
-                raise UsageError(f"--resume {args.resume!r}: no checkpoint.npz and config.json there")
-            with open(saved) as f:
-                fields = {f.name for f in dataclasses.fields(config_cls)}
-                values = {k: v for k, v in json.load(f).items() if k in fields}
-            steps_given = any(a == "--steps" or a.startswith("--steps=") for a in argv)
-            if steps_given:                 # --steps N extends (or shortens) the saved run
-                values["steps"] = args.steps
-            cfg = dataclasses.replace(cfg, **values)
+            cfg = _resumed_config(cfg, args.resume, argv)
         cfg.validate()
-        task = make_task(cfg)
+        task = command.make_task(cfg)
         if args.eval:
             _watch(cfg, task, args.eval, args.episodes, args.gif)
             return 0
         if args.gif:
             raise UsageError("--gif works only together with --eval PATH")
-        out = args.resume or args.out or default_out(cfg)
+        out = args.resume or args.out or os.path.join("runs", cfg.run_name())
         _check_writable(out)
-    except (UsageError, ValueError, CheckpointError) as e:
-        print(f"run.py {prog}: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"run.py {prog}: error: {e}", file=sys.stderr)
+    except (UsageError, OSError, ValueError) as e:      # CheckpointError is a ValueError
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
 
     if not args.quiet:
         print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out}", file=sys.stderr)
     try:
-        summary = train(cfg, task, out, resume=bool(args.resume), quiet=args.quiet)
+        result = train(cfg, task, out, resume=bool(args.resume), quiet=args.quiet)
     except KeyboardInterrupt:
         # a second Ctrl-C, or one during the final evaluation: checkpoint.npz on disk is
         # the last complete one (saves are atomic), so say how to go on rather than dump a traceback
-        print(f"\nrun.py {prog}: interrupted; {out}/checkpoint.npz holds the last saved state. "
+        print(f"\n{prog}: interrupted; {out}/checkpoint.npz holds the last saved state. "
               f"Continue with --resume {out}", file=sys.stderr)
         return 130
-    return 130 if summary.get("interrupted") else 0
+    return 130 if result.interrupted else 0

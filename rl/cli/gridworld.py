@@ -11,11 +11,12 @@ from typing import Callable
 
 import numpy as np
 
-from rl.config import add_flags, from_args
 from rl.gridworld import ACTIONS, BOOK_GRID, GridWorld, parse_layout
 from rl.qlearning import q_learning
 from rl.value_iteration import (bellman_backup, bellman_residual, greedy_policy,
                                 value_iteration)
+
+from .flags import add_flags, from_args
 
 ARROWS = {"N": "^", "S": "v", "E": ">", "W": "<"}   # ASCII, so any terminal can print them
 CELL_WIDTH = 7                                      # fits "-100.00" with a space before it

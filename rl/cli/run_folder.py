@@ -1,0 +1,104 @@
+"""The files one training run writes, in one place (the README's table lists them).
+
+    config.json     every hyperparameter (what --resume reads back)
+    progress.csv    a row every log_every steps and at each evaluation
+    curve.png       the learning curve
+    checkpoint.npz  everything needed to resume: both networks, optimizer, counters, RNG states
+    best.npz        the network with the best greedy evaluation so far
+    summary.json    the result of a finished run
+
+`rl/train.py` calls these methods by name between the steps of Algorithm 1;
+how a row is formatted or a file is written lives here, out of the loop's way.
+"""
+import dataclasses
+import json
+import os
+import time
+
+import numpy as np
+
+from .checkpoints import load_checkpoint, save_checkpoint, save_policy
+from .plot import plot_curve
+from .progress import ProgressCSV, ProgressLine
+
+
+def write_json(path: str, obj: dict) -> None:
+    """Write obj as JSON to path atomically (a temporary file, then a rename)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+class RunFolder:
+    """Reads and writes the run folder `out_dir` of a run of `cfg` on `task`.
+
+    `run` arguments are the loop's RunState (rl/train.py): step, episode, returns, ...
+    """
+
+    def __init__(self, out_dir: str, cfg, task, quiet: bool = False):
+        self.dir, self.cfg, self.task = out_dir, cfg, task
+        self.path = {name: os.path.join(out_dir, name) for name in (
+            "config.json", "progress.csv", "curve.png", "checkpoint.npz", "best.npz", "summary.json")}
+        # stored in best.npz and checkpoint.npz, so --eval can rebuild the environment
+        self.meta = {"config": dataclasses.asdict(cfg), **task.policy_meta}
+        self.line = None if quiet else ProgressLine(cfg.steps)
+        self.csv = None
+        self.steps_per_s, self._tick = 0.0, (time.monotonic(), 0)
+
+    # -- starting and resuming ----------------------------------------------------------
+    def start(self, step: int, resume: bool) -> None:
+        """Write config.json and open progress.csv (on resume: keep its rows up to `step`)."""
+        write_json(self.path["config.json"], {"env_id": self.task.env_id, **dataclasses.asdict(self.cfg)})
+        self.csv = ProgressCSV(self.path["progress.csv"], resume_step=step if resume else None)
+        self._tick = (time.monotonic(), step)
+
+    def load_checkpoint(self, agent, act_rng: np.random.Generator, memory_rng: np.random.Generator) -> dict:
+        """Restore agent and both random-number generators from checkpoint.npz; returns the
+        saved run state as a dict."""
+        meta = load_checkpoint(self.path["checkpoint.npz"], agent, self.task.env_id)
+        act_rng.bit_generator.state = meta["act_rng"]
+        memory_rng.bit_generator.state = meta["memory_rng"]
+        return meta["run"]
+
+    def save_checkpoint(self, agent, run, act_rng: np.random.Generator, memory_rng: np.random.Generator) -> None:
+        save_checkpoint(self.path["checkpoint.npz"], agent, self.task.env_id, dataclasses.asdict(run),
+                        {**self.meta, "act_rng": act_rng.bit_generator.state,
+                         "memory_rng": memory_rng.bit_generator.state})
+
+    def save_best(self, net) -> None:
+        save_policy(self.path["best.npz"], net, self.task.env_id, self.meta)
+
+    # -- logging ------------------------------------------------------------------------
+    def log(self, run, epsilon: float, evaluated: float | None) -> None:
+        """A progress.csv row, and a printed line (on a terminal: only at evaluations)."""
+        now, (tick_time, tick_step) = time.monotonic(), self._tick
+        self.steps_per_s = (run.step - tick_step) / max(now - tick_time, 1e-9)
+        self._tick = (now, run.step)
+        recent = run.recent_mean()
+        self.csv.write({"step": run.step, "episode": run.episode,
+                        "recent_mean_return": "" if recent is None else f"{recent:.3f}",
+                        "epsilon": f"{epsilon:.4f}",
+                        "loss": "" if run.last_loss is None else f"{run.last_loss:.6f}",
+                        "steps_per_s": f"{self.steps_per_s:.0f}",
+                        "eval_mean_return": "" if evaluated is None else f"{evaluated:.3f}"})
+        if self.line is not None and (evaluated is not None or not self.line.live):
+            self.line.log(run.step, run.episode, recent, epsilon, self.steps_per_s,
+                          extra="" if evaluated is None else f"  eval {evaluated:.1f}")
+
+    def show(self, run, epsilon: float) -> None:
+        """Redraw the live status line (on a terminal, at most 4 times a second)."""
+        if self.line is not None and self.line.due():
+            self.line.update(run.step, run.episode, run.recent_mean(), epsilon, self.steps_per_s)
+
+    def message(self, text: str) -> None:
+        if self.line is not None:
+            self.line.message(text)
+
+    def plot(self, run) -> None:
+        plot_curve(self.path["curve.png"], self.task.env_id, run.episode_steps, run.episode_returns,
+                   run.eval_steps, run.eval_returns, self.cfg.steps, self.task.reward_threshold)
+
+    def save_summary(self, result) -> None:
+        write_json(self.path["summary.json"], dataclasses.asdict(result))
