@@ -22,6 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .init import bias_uniform, kaiming_uniform
+from .lanes import copy_rows, split_rows
 from .layer import Layer, check_input
 from .space_to_depth import conv_s2d_backward, conv_s2d_forward
 
@@ -34,8 +35,8 @@ def conv_output_size(size: int, kernel: int, stride: int) -> int:
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
     """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C), one patch per row.
 
-    A strided *view* names every patch without copying; the single
-    `ascontiguousarray` is the copy into the matrix BLAS wants.
+    A strided *view* names every patch without copying; the single copy
+    (its rows shared between threads, nnpy/lanes.py) makes the matrix BLAS wants.
     """
     # The patch view is only cheap to copy when a row (KW, C) is one run of
     # memory; a transposed input (e.g. a stack built channels-first) would
@@ -47,7 +48,9 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
     patches = as_strided(x, shape=(n, oh, ow, kh, kw, c),
                          strides=(sn, sh * stride, sw * stride, sh, sw, sc),
                          writeable=False)                  # (N, OH, OW, KH, KW, C) view
-    return np.ascontiguousarray(patches).reshape(n * oh * ow, kh * kw * c)  # (N*OH*OW, KH*KW*C)
+    cols = np.empty(patches.shape, dtype=x.dtype)
+    copy_rows(cols, patches)
+    return cols.reshape(n * oh * ow, kh * kw * c)                         # (N*OH*OW, KH*KW*C)
 
 
 def col2im(cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int) -> np.ndarray:
@@ -60,10 +63,15 @@ def col2im(cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int) -> n
     n, h, w, c = x_shape
     oh, ow = conv_output_size(h, kh, stride), conv_output_size(w, kw, stride)
     cols6 = cols.reshape(n, oh, ow, kh, kw, c)              # (N, OH, OW, KH, KW, C)
-    dx = np.zeros(x_shape, dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            dx[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :] += cols6[:, :, :, i, j, :]
+    dx = np.empty(x_shape, dtype=cols.dtype)
+
+    def add_patches(lo, hi):                                # images lo:hi
+        dx[lo:hi] = 0
+        for i in range(kh):
+            for j in range(kw):
+                dx[lo:hi, i:i + stride * oh:stride, j:j + stride * ow:stride, :] += cols6[lo:hi, :, :, i, j, :]
+
+    split_rows(add_patches, n, cols.size)
     return dx
 
 

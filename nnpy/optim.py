@@ -5,11 +5,11 @@ network's own arrays) and updates them in place from a dict of gradients
 with the same names.  `state[name]` holds that parameter's running
 quantities (velocity, mean square, ...), so you can print them.
 """
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from .lanes import split_rows
 
 # Running averages decay geometrically wherever a weight stops getting
 # gradient (a dead ReLU unit, say) and sink into float32's *subnormal* range
@@ -23,12 +23,6 @@ import numpy as np
 TINY = 1e-30
 FLUSH_EVERY = 10
 CHUNK = 32_768          # elements per update chunk: 128 KB per float32 array
-
-
-def blas_threads() -> int:
-    """The threads OpenBLAS was given (OPENBLAS_NUM_THREADS, else every CPU this process may use)."""
-    env = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    return max(1, int(env)) if env and env.isdigit() else len(os.sched_getaffinity(0))
 
 
 def flush_tiny(a: np.ndarray) -> None:
@@ -68,9 +62,6 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: parameter {k!r} must be a C-contiguous array")
         self.params, self.lr, self.t = params, lr, 0
         self.state = {k: {s: np.zeros_like(p) for s in self.slots} for k, p in params.items()}
-        #: threads that share the chunks of a step (as many as OpenBLAS has; 1 = all in the caller)
-        self.threads = blas_threads()
-        self.pool = None                        # a ThreadPoolExecutor, made on the first threaded step
 
     def step(self, grads: dict) -> None:
         """Apply update() to every parameter, one cache-sized chunk at a time.
@@ -81,13 +72,11 @@ class Optimizer:
         (measured on the dqn2013 net: 2.3 ms per Adam step instead of 2.9).
         The arithmetic is identical, elementwise, to updating whole arrays.
 
-        With self.threads > 1 the chunks are dealt out round-robin to that
-        many threads (the caller is one of them), at least 4 chunks each.
-        numpy releases the GIL inside each pass, so the threads run on
-        separate cores, and OpenBLAS has no work while the optimizer runs.
-        The update is ~12% of a training step on one thread; what sharing it
-        buys on two is for bench/engine.py --threads 2 on an idle machine to
-        say (a busy machine makes every two-thread figure meaningless).
+        The chunks are shared between threads (nnpy/lanes.py): numpy
+        releases the GIL inside each pass, and OpenBLAS has no work while the
+        optimizer runs.  The update is ~12% of a training step on one thread;
+        what sharing it buys on two is for bench/engine.py --threads 2 on an
+        idle machine to say (a busy machine makes two-thread figures meaningless).
         """
         self.t += 1
         chunks = []                                                       # (p, g, state) per chunk
@@ -97,17 +86,8 @@ class Optimizer:
             for lo in range(0, p.size, CHUNK):
                 sl = slice(lo, lo + CHUNK)
                 chunks.append((flat_p[sl], flat_g[sl], {s: a[sl] for s, a in flat_state.items()}))
-        # a thread is worth waking for 4 chunks or more (the DQN nets have 21+, CartPole's MLP 7)
-        lanes = min(self.threads, len(chunks) // 4)
-        if lanes <= 1:
-            self._update_chunks(chunks)
-            return
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="nnpy-optim")
-        others = [self.pool.submit(self._update_chunks, chunks[i::lanes]) for i in range(1, lanes)]
-        self._update_chunks(chunks[0::lanes])
-        for f in others:
-            f.result()
+        split_rows(lambda lo, hi: self._update_chunks(chunks[lo:hi]), len(chunks),
+                   sum(p.size for p in self.params.values()))
 
     def _update_chunks(self, chunks: list) -> None:
         for p, g, st in chunks:

@@ -46,6 +46,8 @@ so it still comes out ahead.
 """
 import numpy as np
 
+from .lanes import copy_rows, split_rows
+
 
 def space_to_depth(x: np.ndarray, s: int, hb: int, wb: int) -> np.ndarray:
     """x (N, H, W, C) -> xb (N, HB, WB, s·s·C), xb[n, I, J, (a, b, c)] = x[n, s·I + a, s·J + b, c].
@@ -55,7 +57,8 @@ def space_to_depth(x: np.ndarray, s: int, hb: int, wb: int) -> np.ndarray:
     """
     n, _, _, c = x.shape
     blocks = x[:, :hb * s, :wb * s].reshape(n, hb, s, wb, s, c)   # (N, HB, s, WB, s, C) view
-    xb = np.ascontiguousarray(blocks.transpose(0, 1, 3, 2, 4, 5))  # (N, HB, WB, s, s, C)
+    xb = np.empty((n, hb, wb, s, s, c), dtype=x.dtype)
+    copy_rows(xb, blocks.transpose(0, 1, 3, 2, 4, 5))              # (N, HB, WB, s, s, C)
     return xb.reshape(n, hb, wb, s * s * c)                        # (N, HB, WB, s*s*C)
 
 
@@ -65,7 +68,7 @@ def depth_to_space(xb: np.ndarray, s: int, x_shape: tuple) -> np.ndarray:
     _, hb, wb, _ = xb.shape
     x = np.zeros(x_shape, dtype=xb.dtype) if (hb * s, wb * s) != (h, w) else np.empty(x_shape, dtype=xb.dtype)
     blocks = x[:, :hb * s, :wb * s].reshape(n, hb, s, wb, s, c)   # (N, HB, s, WB, s, C) view into x
-    blocks[...] = xb.reshape(n, hb, wb, s, s, c).transpose(0, 1, 3, 2, 4, 5)
+    copy_rows(blocks, xb.reshape(n, hb, wb, s, s, c).transpose(0, 1, 3, 2, 4, 5))
     return x
 
 
@@ -104,14 +107,19 @@ def conv_s2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int) -> tup
     yt = (block_kernel(w, s).T @ xb.T).reshape(m, m, f, r)           # (m, m, F, N*HB*WB)
     last = r - (m - 1) * (wb + 1)                                   # columns with all m*m terms
     out_t = np.empty((f, r), dtype=yt.dtype)                        # (F, N*HB*WB)
-    np.add(yt[0, 0, :, :last], b[:, None], out=out_t[:, :last])
-    for di in range(m):
-        for dj in range(m):
-            if di or dj:
-                shift = di * wb + dj
-                out_t[:, :last] += yt[di, dj, :, shift:shift + last]
-    out = out_t.reshape(f, n, hb, wb)[:, :, :oh, :ow]               # (F, N, OH, OW) view
-    return np.ascontiguousarray(out.transpose(1, 2, 3, 0)), (x.shape, xb)   # (N, OH, OW, F)
+
+    def shifted_sum(lo, hi):                                        # filters lo:hi
+        np.add(yt[0, 0, lo:hi, :last], b[lo:hi, None], out=out_t[lo:hi, :last])
+        for di in range(m):
+            for dj in range(m):
+                if di or dj:
+                    shift = di * wb + dj
+                    out_t[lo:hi, :last] += yt[di, dj, lo:hi, shift:shift + last]
+
+    split_rows(shifted_sum, f, yt.size)
+    out = np.empty((n, oh, ow, f), dtype=out_t.dtype)
+    copy_rows(out, out_t.reshape(f, n, hb, wb)[:, :, :oh, :ow].transpose(1, 2, 3, 0))  # (N, OH, OW, F)
+    return out, (x.shape, xb)
 
 
 def conv_s2d_backward(dout: np.ndarray, cache: tuple, w: np.ndarray, s: int, need_dx: bool) -> tuple:
@@ -120,10 +128,15 @@ def conv_s2d_backward(dout: np.ndarray, cache: tuple, w: np.ndarray, s: int, nee
     n, oh, ow, f = dout.shape
     m = w.shape[0] // s
     hb, wb = oh + m - 1, ow + m - 1
-    dy = np.zeros((n, hb, wb, m, m, f), dtype=dout.dtype)           # (N, HB, WB, m, m, F)
-    for di in range(m):
-        for dj in range(m):
-            dy[:, di:di + oh, dj:dj + ow, di, dj] = dout
+    dy = np.empty((n, hb, wb, m, m, f), dtype=dout.dtype)           # (N, HB, WB, m, m, F)
+
+    def spread(lo, hi):                                             # images lo:hi
+        dy[lo:hi] = 0
+        for di in range(m):
+            for dj in range(m):
+                dy[lo:hi, di:di + oh, dj:dj + ow, di, dj] = dout[lo:hi]
+
+    split_rows(spread, n, dy.size)
     dy = dy.reshape(n * hb * wb, m * m * f)                         # (N*HB*WB, m*m*F)
     dw = unblock_kernel(xb.T @ dy, s, w.shape)                      # (KH, KW, C, F)
     db = dout.reshape(-1, f).sum(axis=0)                            # (F,)

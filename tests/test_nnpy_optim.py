@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnpy import OPTIMIZERS, SGD, Adam, CenteredRMSProp, RMSProp, clip_grad_norm, optim
+from nnpy import OPTIMIZERS, SGD, Adam, CenteredRMSProp, RMSProp, clip_grad_norm, lanes, optim
 
 
 def one_param(value: float) -> dict:
@@ -117,16 +117,16 @@ def test_optimizer_refuses_a_non_contiguous_parameter():
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_threaded_step_equals_the_one_thread_step(name):
-    """Dealing the chunks out to threads changes nothing, bit for bit (flushes included)."""
+def test_threaded_step_equals_the_one_thread_step(name, monkeypatch):
+    """Sharing the chunks between threads changes nothing, bit for bit (flushes included)."""
     rng = np.random.default_rng(0)
-    shapes = [(11 * optim.CHUNK + 5,), (7, 3), (optim.CHUNK,)]   # 14 chunks: 3 threads get 4+
+    shapes = [(11 * optim.CHUNK + 5,), (7, 3), (optim.CHUNK,)]   # 14 chunks, enough for 3 threads
     start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     runs = []
     for threads in (1, 3):
+        monkeypatch.setattr(lanes, "THREADS", threads)
         params = {f"p{i}": a.copy() for i, a in enumerate(start)}
         opt = OPTIMIZERS[name](params, lr=1e-3)
-        opt.threads = threads
         grad_rng = np.random.default_rng(1)
         for _ in range(optim.FLUSH_EVERY + 2):
             opt.step({k: grad_rng.standard_normal(p.shape).astype(np.float32) for k, p in params.items()})
