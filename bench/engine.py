@@ -48,6 +48,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=32, help="minibatch size of the training step")
     parser.add_argument("--reps", type=int, default=30, help="timed repetitions per figure")
     parser.add_argument("--warmup", type=int, default=5, help="untimed repetitions first")
+    parser.add_argument("--lanes", type=int, default=None,
+                        help="threads nnpy shares its own copies, adds and optimizer update between "
+                             "(default: as many as OpenBLAS has, the library's default)")
     parser.add_argument("--force", action="store_true",
                         help="report even if other processes are busy (figures are labelled as such)")
     return parser.parse_args(argv)
@@ -69,7 +72,7 @@ import numpy as np  # noqa: E402
 NUMPY_THREADS = len(os.listdir("/proc/self/task"))
 
 from atari.networks import build_net  # noqa: E402
-from nnpy import Adam, conv_output_size  # noqa: E402
+from nnpy import Adam, conv_output_size, lanes  # noqa: E402
 from rl.dqn import DQNAgent  # noqa: E402
 from rl.replay import Batch  # noqa: E402
 
@@ -297,11 +300,13 @@ def main():
     unknown = [n for n in names if n not in ("dqn2013", "dqn2015")]
     if unknown:
         sys.exit(f"unknown net(s) {', '.join(unknown)}; choose from dqn2013, dqn2015")
+    if args.lanes is not None:
+        lanes.THREADS = args.lanes
     if torch is None:
         print("torch is not importable: timing numpy alone (pip install torch==2.13.0 to compare)")
     else:
         torch.set_num_threads(args.threads)
-    print(f"numpy {np.__version__} ({NUMPY_THREADS} OpenBLAS thread(s))"
+    print(f"numpy {np.__version__} ({NUMPY_THREADS} OpenBLAS thread(s), nnpy lanes {lanes.THREADS})"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch is not None else "")
           + f", python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs")
 
@@ -315,7 +320,8 @@ def main():
     before, t0 = cpu_seconds_by_process(), time.perf_counter()
     peak = sgemm_peak()
     print(f"float32 matrix-multiply peak, {args.threads} thread(s): {peak:.0f} GFLOP/s (2048³, best of 5)")
-    print(f"medians of {args.reps} reps after {args.warmup} warm-up, numpy and torch alternating in blocks")
+    print(f"medians of {args.reps} reps after {args.warmup} warm-up"
+          + (", numpy and torch alternating in blocks" if torch is not None else ""))
     rows = [row for name in names for row in bench_net(name, args.batch, args.reps, args.warmup)]
     idle = report_load(busy_since(before, time.perf_counter() - t0), "during the run") and idle
     if not idle and not args.force:
