@@ -8,7 +8,7 @@ array run them on separate cores, with results identical bit for bit.
 
     split_rows(fn, n, size)   calls fn(lo, hi) on contiguous ranges covering [0, n),
                               one range per lane, the caller's own thread taking the first
-    copy_rows(dst, src)       dst[...] = src with the rows of axis 0 shared that way
+    copy_rows(dst, src, scale)  dst[...] = src * scale, converted to dst's dtype, rows shared that way
 
 THREADS is how many lanes to use: as many as OpenBLAS has (OPENBLAS_NUM_THREADS, else
 every CPU this process may use), so one setting governs both.  Set nnpy.lanes.THREADS = 1
@@ -50,6 +50,10 @@ def split_rows(fn, n: int, size: int) -> None:
         f.result()
 
 
-def copy_rows(dst: np.ndarray, src) -> None:
-    """dst[...] = src (any view, broadcastable along rows), the rows of axis 0 shared between lanes."""
-    split_rows(lambda lo, hi: np.copyto(dst[lo:hi], src[lo:hi]), len(dst), dst.size)
+def copy_rows(dst: np.ndarray, src, scale: float = 1.0) -> None:
+    """dst[...] = src * scale in dst's dtype (src any view, e.g. of uint8), rows shared between lanes."""
+    if scale == 1.0:
+        split_rows(lambda lo, hi: np.copyto(dst[lo:hi], src[lo:hi]), len(dst), dst.size)
+    else:
+        split_rows(lambda lo, hi: np.multiply(src[lo:hi], scale, out=dst[lo:hi], dtype=dst.dtype),
+                   len(dst), dst.size)

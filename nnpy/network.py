@@ -28,8 +28,21 @@ class Sequential:
     def __init__(self, layers: list[Layer]):
         self.layers = list(layers)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        for layer in self.layers:
+    def forward(self, x: np.ndarray, input_scale: float = 1.0) -> np.ndarray:
+        """The network's input is input_scale · x in its own float dtype; x may be of any dtype.
+
+        A DQN keeps its screens as uint8 and calls forward(screens, 1/255).  A Conv2D first
+        layer converts and scales x in the one copy of it it makes anyway; any other first
+        layer gets x converted here, in one pass.
+        """
+        first, rest = self.layers[0], self.layers[1:]
+        if isinstance(first, Conv2D):
+            x = first.forward(x, scale=input_scale)
+        else:
+            if input_scale != 1.0 or (isinstance(x, np.ndarray) and x.dtype != self.dtype()):
+                x = np.multiply(x, input_scale, dtype=self.dtype())
+            x = first.forward(x)
+        for layer in rest:
             x = layer.forward(x)
         return x
 

@@ -49,16 +49,17 @@ import numpy as np
 from .lanes import copy_rows, split_rows
 
 
-def space_to_depth(x: np.ndarray, s: int, hb: int, wb: int) -> np.ndarray:
-    """x (N, H, W, C) -> xb (N, HB, WB, s·s·C), xb[n, I, J, (a, b, c)] = x[n, s·I + a, s·J + b, c].
+def space_to_depth(x: np.ndarray, s: int, hb: int, wb: int, dtype=None, scale: float = 1.0) -> np.ndarray:
+    """x (N, H, W, C) -> xb (N, HB, WB, s·s·C), xb[n, I, J, (a, b, c)] = scale · x[n, s·I + a, s·J + b, c].
 
     Rows and columns from HB·s and WB·s on are dropped: no output reads them.
-    The result is a new contiguous array (one copy, any input dtype).
+    The result is a new contiguous array of `dtype` (default x's): one copy, which
+    also converts and scales, so uint8 screens need no pass of their own.
     """
     n, _, _, c = x.shape
     blocks = x[:, :hb * s, :wb * s].reshape(n, hb, s, wb, s, c)   # (N, HB, s, WB, s, C) view
-    xb = np.empty((n, hb, wb, s, s, c), dtype=x.dtype)
-    copy_rows(xb, blocks.transpose(0, 1, 3, 2, 4, 5))              # (N, HB, WB, s, s, C)
+    xb = np.empty((n, hb, wb, s, s, c), dtype=dtype or x.dtype)
+    copy_rows(xb, blocks.transpose(0, 1, 3, 2, 4, 5), scale)       # (N, HB, WB, s, s, C)
     return xb.reshape(n, hb, wb, s * s * c)                        # (N, HB, WB, s*s*C)
 
 
@@ -88,8 +89,10 @@ def unblock_kernel(dwb: np.ndarray, s: int, w_shape: tuple) -> np.ndarray:
     return dw.reshape(w_shape)
 
 
-def conv_s2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int) -> tuple:
-    """x (N, H, W, C), w (m·s, m·s, C, F), b (F,) -> out (N, OH, OW, F) and the cache for backward.
+def conv_s2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int, scale: float = 1.0) -> tuple:
+    """x (N, H, W, C) of any dtype, w (m·s, m·s, C, F), b (F,) -> out (N, OH, OW, F), the cache.
+
+    The layer's input is scale · x in w's dtype (see Conv2D.forward).
 
     The multiply is done transposed, y^T = wb^T @ xb^T, one row per (di, dj, f) and one column
     per block pixel r = (n·HB + I)·WB + J.  Moving a block pixel by (di, dj) moves its column by
@@ -103,7 +106,7 @@ def conv_s2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int) -> tup
     oh, ow = (h - k) // s + 1, (wd - k) // s + 1
     hb, wb = oh + m - 1, ow + m - 1                                 # block pixels any output reads
     r = n * hb * wb
-    xb = space_to_depth(x, s, hb, wb).reshape(r, s * s * c)          # (N*HB*WB, s*s*C)
+    xb = space_to_depth(x, s, hb, wb, w.dtype, scale).reshape(r, s * s * c)   # (N*HB*WB, s*s*C)
     yt = (block_kernel(w, s).T @ xb.T).reshape(m, m, f, r)           # (m, m, F, N*HB*WB)
     last = r - (m - 1) * (wb + 1)                                   # columns with all m*m terms
     out_t = np.empty((f, r), dtype=yt.dtype)                        # (F, N*HB*WB)

@@ -57,16 +57,9 @@ class DQNAgent:
         self.n_actions = net.layers[-1].params["b"].shape[0]    # the output layer: one unit per action
         self.updates = 0
 
-    def prep(self, obs: np.ndarray) -> np.ndarray:
-        """obs (B, ...) of any dtype -> network input in the network's float dtype."""
-        if self.input_scale == 1.0:
-            return obs.astype(self.dtype)
-        # one pass: convert and scale together (a uint8 batch of screens is ~1M values)
-        return np.multiply(obs, self.input_scale, dtype=self.dtype)
-
     def q_values(self, obs: np.ndarray) -> np.ndarray:
-        """Q(s, ·; θ) for a batch of observations: (B, ...) -> (B, A)."""
-        return self.online.forward(self.prep(obs))
+        """Q(s, ·; θ) for a batch of observations of any dtype: (B, ...) -> (B, A)."""
+        return self.online.forward(obs, self.input_scale)
 
     def act(self, obs: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
         """ε-greedy: a random action with probability ε, else argmax_a Q(s, a; θ)."""
@@ -78,11 +71,12 @@ class DQNAgent:
         """One gradient step on L = mean ℓ(Q(s, a; θ) − y). Returns the loss."""
         if self.opt is None:
             raise ValueError("this DQNAgent was built without an optimizer: it can act, not learn")
-        s2 = self.prep(batch.s2)
-        q_next_online = self.online.forward(s2) if self.double else None   # (B, A)
+        # uint8 screens go in as they are: the first layer scales them in its own copy of them
+        s, s2, scale = batch.s, batch.s2, self.input_scale
+        q_next_online = self.online.forward(s2, scale) if self.double else None   # (B, A)
         y = bellman_target(batch.r, batch.terminated, batch.discount,
-                           self.target.forward(s2), q_next_online)         # (B,)
-        q = self.online.forward(self.prep(batch.s))                        # (B, A)
+                           self.target.forward(s2, scale), q_next_online)  # (B,)
+        q = self.online.forward(s, scale)                                  # (B, A)
         rows = np.arange(len(batch.a))
         loss, dq_taken = self.loss_fn(q[rows, batch.a], y.astype(q.dtype))  # only Q(s, a) is fitted
         dq = np.zeros_like(q)                                              # (B, A)

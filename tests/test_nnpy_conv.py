@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from nnpy import Conv2D, Dense, MaxPool2D, ReLU, Sequential, col2im, conv2d_naive, conv_output_size, im2col, lanes
+from nnpy import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, col2im, conv2d_naive, conv_output_size, im2col, lanes
 from nnpy.space_to_depth import depth_to_space, space_to_depth
 
 
@@ -190,3 +190,34 @@ def test_split_rows_covers_every_row_once(monkeypatch):
     for lo, hi in ranges:
         seen[lo:hi] += 1
     assert len(ranges) == 3 and np.all(seen == 1)
+
+
+@pytest.mark.parametrize("algorithm", ["im2col", "space_to_depth"])
+def test_uint8_input_with_a_scale_equals_scaling_first(algorithm):
+    """forward(uint8 x, 1/255) converts and scales in its own copy: the same floats, bit for bit,
+    as scaling in a pass of its own; dx is then the gradient with respect to the raw x."""
+    rng = np.random.default_rng(8)
+    layer = Conv2D(4, 6, 8, 4, rng=rng)
+    layer.algorithm = algorithm
+    screens = rng.integers(0, 256, (3, 36, 40, 4), dtype=np.uint8)
+    scaled = np.multiply(screens, 1 / 255, dtype=np.float32)
+    expected = layer.forward(scaled)
+    dout = rng.standard_normal(expected.shape).astype(np.float32)
+    dx_scaled = layer.backward(dout)
+    dw_scaled = layer.grads["w"].copy()
+    np.testing.assert_array_equal(layer.forward(screens, scale=1 / 255), expected)
+    np.testing.assert_array_equal(layer.backward(dout), dx_scaled * np.float32(1 / 255))
+    np.testing.assert_array_equal(layer.grads["w"], dw_scaled)
+
+
+def test_sequential_takes_uint8_screens_and_an_input_scale():
+    """Conv2D first: scaled in the layer's copy; Dense first: converted by Sequential. Both equal
+    feeding the scaled floats, bit for bit."""
+    rng = np.random.default_rng(9)
+    conv_net = Sequential([Conv2D(4, 3, 4, 2, rng=rng), ReLU(), Flatten(), Dense(3 * 4 * 4, 2, rng=rng)])
+    mlp = Sequential([Dense(5, 3, rng=rng), ReLU(), Dense(3, 2, rng=rng)])
+    for net, shape in ((conv_net, (2, 10, 10, 4)), (mlp, (2, 5))):
+        screens = rng.integers(0, 256, shape, dtype=np.uint8)
+        scaled = np.multiply(screens, 1 / 255, dtype=np.float32)
+        np.testing.assert_array_equal(net.forward(screens, input_scale=1 / 255), net.forward(scaled))
+        assert net.forward(screens, input_scale=1 / 255).dtype == np.float32
