@@ -42,7 +42,8 @@ THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--threads", type=int, default=1, help="threads for OpenBLAS and for PyTorch")
     parser.add_argument("--nets", default="dqn2013,dqn2015", help="comma-separated, from dqn2013, dqn2015")
     parser.add_argument("--batch", type=int, default=32, help="minibatch size of the training step")
@@ -50,7 +51,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=5, help="untimed repetitions first")
     parser.add_argument("--lanes", type=int, default=None,
                         help="threads nnpy shares its own copies, adds and optimizer update between "
-                             "(default: as many as OpenBLAS has, the library's default)")
+                             "(None: as many as OpenBLAS has, the library default)")
     parser.add_argument("--force", action="store_true",
                         help="report even if other processes are busy (figures are labelled as such)")
     return parser.parse_args(argv)
