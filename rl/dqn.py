@@ -57,6 +57,13 @@ class DQNAgent:
         self.n_actions = net.layers[-1].params["b"].shape[0]    # the output layer: one unit per action
         self.updates = 0
 
+    def prep(self, obs: np.ndarray) -> np.ndarray:
+        """obs (B, ...) of any dtype -> network input in the network's float dtype."""
+        if self.input_scale == 1.0:
+            return obs.astype(self.dtype)
+        # one pass: convert and scale together (a uint8 batch of screens is ~1M values)
+        return np.multiply(obs, self.input_scale, dtype=self.dtype)
+
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """Q(s, ·; θ) for a batch of observations of any dtype: (B, ...) -> (B, A)."""
         return self.online.forward(obs, self.input_scale)
