@@ -15,11 +15,12 @@ from .env import AtariEnv
 from .frame_replay import FrameReplay
 from .games import env_id, resolve
 from .networks import ARCHS, build_net
+from .preprocess import LUMINANCE
 
 
 @dataclass
 class AtariConfig(DQNConfig):
-    CHOICES = {**DQNConfig.CHOICES, "arch": ARCHS}
+    CHOICES = {**DQNConfig.CHOICES, "arch": ARCHS, "luminance": LUMINANCE}
 
     game: str = "pong"
     """Atari game: pong, breakout, space_invaders, ... (any ROM that ships with ale-py)"""
@@ -31,8 +32,10 @@ class AtariConfig(DQNConfig):
     """repeat the previous action with probability 0.25 (Machado et al. 2018)"""
     noop_max: int = 30
     """at most this many random no-op frames at the start of each game"""
+    luminance: str = "rec709"
+    """grey-scale weights of φ (atari/preprocess.py): rec709, or rec601 as in DeepMind's code"""
     steps: int = 400_000
-    """agent steps (4 frames each) to train for: 1.6M frames, ~1.5 h on this machine"""
+    """agent steps (4 frames each) to train for: 1.6M frames, 1 h 47 min for results/pong"""
     buffer_size: int = 100_000
     """replay capacity N in transitions (~7 KB each: 100k ≈ 0.7 GB)"""
     batch_size: int = 32
@@ -80,7 +83,7 @@ class AtariConfig(DQNConfig):
 def make_task(cfg: AtariConfig) -> Task:
     rom = resolve(cfg.game)
     options = dict(sticky_actions=cfg.sticky_actions, full_action_space=cfg.full_action_space,
-                   noop_max=cfg.noop_max)
+                   noop_max=cfg.noop_max, luminance=cfg.luminance)
     n_actions = AtariEnv(rom, **options).n_actions
 
     def make_eval_env(seed: int, render: bool = False) -> AtariEnv:
@@ -95,7 +98,8 @@ def make_task(cfg: AtariConfig) -> Task:
         make_memory=lambda: FrameReplay(cfg.buffer_size, cfg.gamma, cfg.n_step, seed=cfg.seed),
         input_scale=1 / 255,
         reward_threshold=18.0 if rom == "pong" else None,   # this project's goal for Pong
-        policy_meta={"game": rom, "arch": cfg.arch, "full_action_space": cfg.full_action_space},
+        policy_meta={"game": rom, "arch": cfg.arch, "full_action_space": cfg.full_action_space,
+                     "luminance": cfg.luminance},
     )
 
 

@@ -34,6 +34,10 @@ from .dqn_config import DQNConfig
 from .schedule import linear_epsilon
 
 RECENT = 20          # the "recent return" is the mean over this many finished episodes
+EVAL_SEED = 10_000   # periodic evaluations play the same episodes, seeded seed + EVAL_SEED, every time
+# The best network is chosen on those episodes, so its score there is biased upwards; the
+# final evaluation plays other ones, seeded seed + FINAL_EVAL_SEED.
+FINAL_EVAL_SEED = 20_000
 
 
 @dataclass
@@ -107,14 +111,20 @@ class Result:
 
 def make_optimizer(cfg: DQNConfig, params: dict) -> Optimizer:
     """The optimizer named by cfg.optimizer (a key of OPTIMIZERS) over params, with cfg.lr."""
-    own_knobs = {"adam": {"eps": cfg.adam_eps}}
+    own_knobs = {
+        "adam": {"eps": cfg.adam_eps},
+        # the paper's constant is for a minibatch-summed gradient, ours is averaged: / B²
+        # makes the update the paper's exactly (see CenteredRMSProp in nnpy/optim.py)
+        "centered_rmsprop": {"min_sq": cfg.rmsprop_min_sq / cfg.batch_size ** 2},
+    }
     return OPTIMIZERS[cfg.optimizer](params, lr=cfg.lr, **own_knobs.get(cfg.optimizer, {}))
 
 
 def play_episode(agent: DQNAgent, env, epsilon: float, rng: np.random.Generator,
-                 on_frame: Callable | None = None) -> float:
-    """One whole episode; returns the true score (info["score"] when the env clips rewards)."""
-    obs, _ = env.reset()
+                 seed: int | None = None, on_frame: Callable | None = None) -> float:
+    """One whole episode from env.reset(seed=seed); returns the true score
+    (info["score"] where the env clips rewards)."""
+    obs, _ = env.reset(seed=seed)
     total, done = 0.0, False
     while not done:
         if on_frame is not None:
@@ -126,10 +136,12 @@ def play_episode(agent: DQNAgent, env, epsilon: float, rng: np.random.Generator,
 
 
 def evaluate(agent: DQNAgent, env, episodes: int, epsilon: float, seed: int) -> list[float]:
-    """Returns of `episodes` episodes on a separate env, seeded the same way every time."""
+    """Returns of `episodes` episodes on a separate env, seeded the same way every time:
+    the first episode's reset seeds the env, the others go on from there.  (One reset per
+    episode: on Atari a second reset would press FIRE in the middle of the game.)"""
     rng = np.random.default_rng(seed)
-    env.reset(seed=seed)
-    return [play_episode(agent, env, epsilon, rng) for _ in range(episodes)]
+    return [play_episode(agent, env, epsilon, rng, seed=seed if k == 0 else None)
+            for k in range(episodes)]
 
 
 class StopOnSignal:
@@ -172,7 +184,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     # a resumed run starts a fresh episode (environment state is not saved) and, since D is
     # not saved either, collects learning_starts steps again before it learns
     env = task.make_env(cfg.seed + run.step)
-    eval_env = task.make_eval_env(cfg.seed + 10_000)
+    eval_env = task.make_eval_env(cfg.seed + EVAL_SEED)
     obs, _ = env.reset(seed=cfg.seed + run.step)
     first, ep_return = True, 0.0
     learning_starts = run.step + cfg.learning_starts
@@ -207,7 +219,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             evaluated = None
             if run.step % cfg.eval_every == 0:
                 evaluated = float(np.mean(evaluate(agent, eval_env, cfg.eval_episodes,
-                                                   cfg.eval_epsilon, cfg.seed + 10_000)))
+                                                   cfg.eval_epsilon, cfg.seed + EVAL_SEED)))
                 if run.record_eval(evaluated, task.reward_threshold):
                     best_net.load_weights_from(agent.online)
                     folder.save_best(best_net)
@@ -234,7 +246,7 @@ def finish(run: RunState, cfg: DQNConfig, task: Task, agent: DQNAgent, best_net:
         best_net.load_weights_from(agent.online)
         folder.save_best(best_net)
     best = DQNAgent(best_net, input_scale=task.input_scale)             # acting only
-    final = evaluate(best, eval_env, cfg.final_eval_episodes, cfg.eval_epsilon, cfg.seed + 20_000)
+    final = evaluate(best, eval_env, cfg.final_eval_episodes, cfg.eval_epsilon, cfg.seed + FINAL_EVAL_SEED)
     folder.plot(run)
     run.wall_seconds = time.monotonic() - started
     result = result_of(run, cfg, task, agent, final)

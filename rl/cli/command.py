@@ -79,20 +79,24 @@ def _resumed_config(cfg: DQNConfig, folder: str, argv: list[str]) -> DQNConfig:
 
 
 def _watch(cfg: DQNConfig, task: Task, path: str, episodes: int, gif: str | None) -> None:
-    """--eval: play `episodes` episodes with a saved network, optionally recording a GIF."""
+    """--eval: play `episodes` episodes with a saved network, optionally recording a GIF.
+
+    Episodes are seeded as evaluate() seeds them, so `--seed S` replays the evaluation a run
+    made with seed S: a run with --seed R ends with its final
+    evaluation at S = R + FINAL_EVAL_SEED (rl/train.py)."""
     if episodes < 1:
         raise UsageError(f"--episodes must be a positive integer, got {episodes}")
     net, _ = load_policy(path, task.env_id)
     agent = DQNAgent(net, input_scale=task.input_scale)           # acting only: no optimizer
     rng = np.random.default_rng(cfg.seed)
     env = task.make_eval_env(cfg.seed, render=gif is not None)
-    env.reset(seed=cfg.seed)
     frames = []
     returns = []
     for k in range(episodes):
         record = (lambda e: len(frames) < GIF_MAX_FRAMES and frames.append(e.render())) \
             if gif is not None and k == 0 else None
-        returns.append(play_episode(agent, env, cfg.eval_epsilon, rng, on_frame=record))
+        returns.append(play_episode(agent, env, cfg.eval_epsilon, rng, seed=cfg.seed if k == 0 else None,
+                                    on_frame=record))
         print(f"episode {k + 1}: return {returns[-1]:g}", file=sys.stderr)
     if gif is not None:
         images = [Image.fromarray(f) for f in frames]
