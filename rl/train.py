@@ -10,7 +10,8 @@
                       L(θ) = mean ℓ(Q(s, a; θ) − y),   y = R + γ^m (1 − terminated) max_a' Q(s', a'; θ⁻)
         sync:     every C = target_update_every steps:  θ⁻ <- θ
         evaluate: every eval_every steps: greedy episodes on a separate environment; keep the best θ
-        log:      every log_every steps (and after each evaluation): a progress.csv row
+        log:      every log_every steps (and after each evaluation): a progress.csv row, with the
+                  average max_a Q(s, a; θ) over held-out states (rl/held_out.py)
 
 Learning (and syncing) waits for `learning_starts` steps of experience.  The
 equations of the learning step are in rl/dqn.py, the n-step R and γ^m in
@@ -27,10 +28,12 @@ import numpy as np
 
 from nnpy import OPTIMIZERS, Sequential
 from nnpy.optim import Optimizer
+from nnpy.summary import summary
 
 from .cli.run_folder import RunFolder
 from .dqn import DQNAgent
 from .dqn_config import DQNConfig
+from .held_out import HELD_OUT_SEED, average_max_q, collect_states
 from .schedule import linear_epsilon
 
 RECENT = 20          # the "recent return" is the mean over this many finished episodes
@@ -68,6 +71,8 @@ class RunState:
     solved_at_step: int | None = None                           # first evaluation >= threshold
     wall_seconds: float = 0.0                                   # training time, over resumes
     last_loss: float | None = None                              # loss of the latest update
+    q_steps: list = field(default_factory=list)                 # the step of each log row ...
+    avg_max_q: list = field(default_factory=list)               # ... its held-out average max Q
 
     def end_episode(self, step: int, ret: float) -> None:
         self.episode += 1
@@ -77,6 +82,10 @@ class RunState:
     def recent_mean(self) -> float | None:
         """Mean return of the last RECENT episodes (None before the first one ends)."""
         return float(np.mean(self.episode_returns[-RECENT:])) if self.episode_returns else None
+
+    def record_avg_max_q(self, value: float) -> None:
+        self.q_steps.append(self.step)
+        self.avg_max_q.append(value)
 
     def record_eval(self, mean: float, threshold: float | None) -> bool:
         """Note an evaluation at this step; True if it is the best so far."""
@@ -128,7 +137,7 @@ def play_episode(agent: DQNAgent, env, epsilon: float, rng: np.random.Generator,
     total, done = 0.0, False
     while not done:
         if on_frame is not None:
-            on_frame(env)
+            on_frame(env, obs)                     # before acting: the screen and the state s_t
         obs, r, terminated, truncated, info = env.step(agent.act(obs, epsilon, rng))
         total += info.get("score", r)
         done = terminated or truncated
@@ -185,7 +194,9 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     # not saved either, collects learning_starts steps again before it learns
     env = task.make_env(cfg.seed + run.step)
     eval_env = task.make_eval_env(cfg.seed + EVAL_SEED)
+    held_out = collect_states(task.make_env, agent.n_actions, cfg.seed + HELD_OUT_SEED)  # own env, own rng
     obs, _ = env.reset(seed=cfg.seed + run.step)
+    folder.message(summary(net, obs.shape))                 # the network, layer by layer
     first, ep_return = True, 0.0
     learning_starts = run.step + cfg.learning_starts
     started = time.monotonic() - run.wall_seconds
@@ -226,6 +237,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
                 folder.plot(run)
             # log
             if run.step % cfg.log_every == 0 or evaluated is not None:
+                run.record_avg_max_q(average_max_q(agent.q_values, held_out))
                 folder.log(run, epsilon, evaluated)
             folder.show(run, epsilon)
             if run.step % cfg.checkpoint_every == 0:

@@ -62,7 +62,8 @@ def test_eval_replays_the_final_evaluation_and_records_a_gif(trained, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == f"mean_return={summary['final_eval_returns'][0]:g} episodes=1"
     with Image.open(gif) as img:
-        assert img.format == "GIF" and 1 < img.n_frames <= 2_000 and img.size == (160, 210)
+        # the screen scaled to the 400-pixel-high panel, beside the Q-value bars and the V(s) trace
+        assert img.format == "GIF" and 1 < img.n_frames <= 2_000 and img.size == (round(160 * 400 / 210) + 320, 400)
 
 
 # ---- bad input: one line on stderr, exit status 2 -----------------------------------------

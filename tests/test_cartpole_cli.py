@@ -73,6 +73,32 @@ def test_eval_replays_the_final_evaluation_and_records_a_gif(trained, tmp_path):
         assert img.format == "GIF" and img.n_frames > 1
 
 
+def test_progress_csv_logs_the_held_out_average_max_q_and_curve_png_draws_it(trained):
+    rows = read_csv(os.path.join(trained, "progress.csv"))
+    q = [float(r["avg_max_q"]) for r in rows]               # every row has one
+    assert np.all(np.isfinite(q)) and q[-1] > q[0] + 1      # rewards of +1 a step lift max_a Q
+    with Image.open(os.path.join(trained, "curve.png")) as img:
+        assert img.size == (800 + 420, 480)                 # returns, and the average max Q beside them
+        lo, hi = img.convert("L").crop((800, 0, 1220, 480)).getextrema()
+        assert hi - lo > 50
+
+
+def test_eval_draws_q_values_beside_the_game_and_the_first_layer(trained, tmp_path):
+    gif, filters = str(tmp_path / "q.gif"), str(tmp_path / "filters.png")
+    done = run_py("cartpole", "--eval", os.path.join(trained, "best.npz"), "--episodes", "1",
+                  "--gif", gif, "--filters", filters)
+    assert done.returncode == 0, done.stderr
+    with Image.open(gif) as img:
+        assert img.size == (600 + 320, 400)                 # the cart, then the bars over the V(s) trace
+        img.seek(img.n_frames - 1)
+        lo, hi = img.convert("L").crop((600, 0, 920, 400)).getextrema()
+        assert hi - lo > 50
+    with Image.open(filters) as img:                        # 32 hidden units, 4 inputs
+        assert img.format == "PNG" and img.width >= 32 * 15
+        lo, hi = img.convert("L").getextrema()
+        assert hi - lo > 50
+
+
 def test_eval_accepts_a_checkpoint_too(trained):
     done = run_py("cartpole", "--eval", os.path.join(trained, "checkpoint.npz"), "--episodes", "1")
     assert done.returncode == 0, done.stderr
@@ -179,6 +205,7 @@ def files(tmp_path) -> dict:
     (["--out", "{a_file}/run"], "cannot write to --out"),
     (["--resume", "{tmp}"], "no checkpoint.npz"),
     (["--gif", "{tmp}/x.gif"], "--gif works only together with --eval"),
+    (["--filters", "{tmp}/x.png"], "--filters works only together with --eval"),
 ])
 def test_bad_input_gets_one_line_and_status_2(argv, message, files, tmp_path, capsys):
     argv = [a.format(tmp=tmp_path, **files) for a in argv]
