@@ -25,7 +25,10 @@ class AtariConfig(DQNConfig):
     game: str = "pong"
     """Atari game: pong, breakout, space_invaders, ... (any ROM that ships with ale-py)"""
     arch: str = "dqn2013"
-    """network (atari/networks.py): the 2013 paper's two conv layers and dense 256, or the 2015 paper's three and dense 512"""
+    """network (atari/networks.py), with its shapes for A actions: dqn2013 (the 2013 paper):
+    84×84×4 -> 20×20×16 -> 9×9×32 -> 2592 -> 256 -> A; dqn2015 (the 2015 paper):
+    84×84×4 -> 20×20×32 -> 9×9×64 -> 7×7×64 -> 3136 -> 512 -> A; dqn2013_pool (an experiment):
+    84×84×4 -> 20×20×16 -> 10×10×16 -> 4×4×32 -> 512 -> 256 -> A, dqn2013 with a 2×2 max pool"""
     full_action_space: bool = False
     """use all 18 joystick actions instead of the game's minimal set (Pong: 6)"""
     sticky_actions: bool = False

@@ -64,6 +64,9 @@ class DQNConfig:
     """environment steps between target-network updates (C)"""
     tau: float = 1.0
     """target update weight: 1 copies θ into θ⁻, < 1 is a soft (Polyak) update"""
+    target_network: bool = True
+    """false: no θ⁻, the target uses the online θ at every gradient step (an ablation; note that
+    --target-update-every 1 still freezes θ⁻ during a phase of several gradient steps)"""
     max_grad_norm: float = 10.0
     """clip the global gradient norm to this (0 = no clipping)"""
     eps_start: float = 1.0

@@ -111,6 +111,22 @@ def test_target_sync_copies_the_weights_exactly_and_stays_a_separate_copy():
     assert any(not np.array_equal(online[k], target[k]) for k in online)
 
 
+def test_without_a_target_network_the_target_moves_with_every_update():
+    """--target-network false: y uses θ itself, so the second of two identical updates
+    regresses onto a different target than the first (with θ⁻ it would be the same)."""
+    rng = np.random.default_rng(0)
+    net = Sequential([Dense(4, 8, rng, np.float64), ReLU(), Dense(8, 2, rng, np.float64)])
+    agent, batch = DQNAgent(net, Adam(net.parameters(), lr=1e-2), target_network=False), fixed_batch()
+    assert agent.target is agent.online
+    targets = []
+    for _ in range(2):
+        targets.append(bellman_target(batch.r, batch.terminated, batch.discount,
+                                      agent.online.forward(batch.s2)))
+        agent.learn(batch)
+        agent.sync_target()                                # nothing to copy: no error, no change
+    assert not np.allclose(targets[0], targets[1])
+
+
 def test_soft_target_update_is_polyak_averaging():
     agent, batch = make_agent(), fixed_batch()
     agent.learn(batch)
