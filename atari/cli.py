@@ -15,24 +15,30 @@ from .env import AtariEnv
 from .frame_replay import FrameReplay
 from .games import env_id, resolve
 from .networks import ARCHS, build_net
+from .preprocess import LUMINANCE
 
 
 @dataclass
 class AtariConfig(DQNConfig):
-    CHOICES = {**DQNConfig.CHOICES, "arch": ARCHS}
+    CHOICES = {**DQNConfig.CHOICES, "arch": ARCHS, "luminance": LUMINANCE}
 
     game: str = "pong"
     """Atari game: pong, breakout, space_invaders, ... (any ROM that ships with ale-py)"""
     arch: str = "dqn2013"
-    """network (atari/networks.py): the 2013 paper's two conv layers and dense 256, or the 2015 paper's three and dense 512"""
+    """network (atari/networks.py), with its shapes for A actions: dqn2013 (the 2013 paper):
+    84×84×4 -> 20×20×16 -> 9×9×32 -> 2592 -> 256 -> A; dqn2015 (the 2015 paper):
+    84×84×4 -> 20×20×32 -> 9×9×64 -> 7×7×64 -> 3136 -> 512 -> A; dqn2013_pool (an experiment):
+    84×84×4 -> 20×20×16 -> 10×10×16 -> 4×4×32 -> 512 -> 256 -> A, dqn2013 with a 2×2 max pool"""
     full_action_space: bool = False
     """use all 18 joystick actions instead of the game's minimal set (Pong: 6)"""
     sticky_actions: bool = False
     """repeat the previous action with probability 0.25 (Machado et al. 2018)"""
     noop_max: int = 30
     """at most this many random no-op frames at the start of each game"""
+    luminance: str = "rec709"
+    """grey-scale weights of φ (atari/preprocess.py): rec709, or rec601 as in DeepMind's code"""
     steps: int = 400_000
-    """agent steps (4 frames each) to train for: 1.6M frames, ~1.5 h on this machine"""
+    """agent steps (4 frames each) to train for: 1.6M frames, 1 h 47 min for results/pong"""
     buffer_size: int = 100_000
     """replay capacity N in transitions (~7 KB each: 100k ≈ 0.7 GB)"""
     batch_size: int = 32
@@ -80,7 +86,7 @@ class AtariConfig(DQNConfig):
 def make_task(cfg: AtariConfig) -> Task:
     rom = resolve(cfg.game)
     options = dict(sticky_actions=cfg.sticky_actions, full_action_space=cfg.full_action_space,
-                   noop_max=cfg.noop_max)
+                   noop_max=cfg.noop_max, luminance=cfg.luminance)
     n_actions = AtariEnv(rom, **options).n_actions
 
     def make_eval_env(seed: int, render: bool = False) -> AtariEnv:
@@ -95,7 +101,8 @@ def make_task(cfg: AtariConfig) -> Task:
         make_memory=lambda: FrameReplay(cfg.buffer_size, cfg.gamma, cfg.n_step, seed=cfg.seed),
         input_scale=1 / 255,
         reward_threshold=18.0 if rom == "pong" else None,   # this project's goal for Pong
-        policy_meta={"game": rom, "arch": cfg.arch, "full_action_space": cfg.full_action_space},
+        policy_meta={"game": rom, "arch": cfg.arch, "full_action_space": cfg.full_action_space,
+                     "luminance": cfg.luminance},
     )
 
 

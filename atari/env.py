@@ -14,15 +14,24 @@ everything the papers add on top is done here, in plain sight:
   and rewards are clipped to their sign, -1, 0 or +1 (2015, Methods), so one
   learning rate suits every game.  info["score"] always carries the true
   reward, and info["game_over"] says when the whole game ended.
+
+Terminated or truncated?  `terminated` means the game itself is over (or, for
+learning, a life was lost): there is no future to bootstrap from.  A time
+limit only stops the clock, so it is `truncated`: the emulator's own cap of
+`max_frames` frames per game (the ALE's `game_truncated()`; 108,000 frames
+is 30 minutes of play, the usual cap, counted including no-ops) and this
+class's `max_episode_steps`.  `ale.game_over()` alone counts the emulator's
+cap as a game over, which would make a time-limited game look terminal.
 """
 import gymnasium as gym
 import numpy as np
 
 from .games import env_id
-from .preprocess import FrameStack, phi_frame
+from .preprocess import LUMINANCE, FrameStack, phi_frame
 
 FRAME_SKIP = 4
-MAX_EPISODE_STEPS = 27_000          # 108,000 frames = 30 minutes of play, the usual cap
+MAX_FRAMES = 108_000                # emulator frames per game: 30 minutes at 60 frames/s
+MAX_EPISODE_STEPS = MAX_FRAMES // FRAME_SKIP
 
 
 class AtariEnv:
@@ -30,15 +39,19 @@ class AtariEnv:
 
     def __init__(self, rom: str, seed: int = 0, life_loss_terminal: bool = True,
                  clip_rewards: bool = True, noop_max: int = 30, sticky_actions: bool = False,
-                 full_action_space: bool = False, max_episode_steps: int = MAX_EPISODE_STEPS):
+                 full_action_space: bool = False, max_episode_steps: int = MAX_EPISODE_STEPS,
+                 max_frames: int = MAX_FRAMES, luminance: str = "rec709"):
         self.gym_env = gym.make(env_id(rom), frameskip=1, full_action_space=full_action_space,
-                                repeat_action_probability=0.25 if sticky_actions else 0.0)
+                                repeat_action_probability=0.25 if sticky_actions else 0.0,
+                                max_num_frames_per_episode=max_frames)
         self.ale = self.gym_env.unwrapped.ale            # the emulator itself
-        self.action_set = self.gym_env.unwrapped._action_set
+        # agent action k -> the emulator's action: the game's minimal set (Pong: 6) or all 18
+        self.action_set = self.ale.getLegalActionSet() if full_action_space else self.ale.getMinimalActionSet()
         self.meanings = self.gym_env.unwrapped.get_action_meanings()
         self.n_actions = len(self.action_set)
         self.life_loss_terminal, self.clip_rewards = life_loss_terminal, clip_rewards
         self.noop_max, self.max_episode_steps = noop_max, max_episode_steps
+        self.weights = LUMINANCE[luminance]
         self.rng = np.random.default_rng(seed)
         self.stack = FrameStack()
         self.screens = [np.zeros((210, 160, 3), np.uint8), np.zeros((210, 160, 3), np.uint8)]
@@ -48,7 +61,7 @@ class AtariEnv:
     def _frame(self) -> np.ndarray:
         """The current screen, preprocessed (no max: at reset there is one frame)."""
         self.ale.getScreenRGB(self.screens[1])
-        return phi_frame(self.screens[1], self.screens[1])
+        return phi_frame(self.screens[1], self.screens[1], self.weights)
 
     def _act(self, action_index: int) -> tuple[float, np.ndarray]:
         """Repeat one action for FRAME_SKIP frames -> (summed reward, φ frame (84, 84))."""
@@ -59,7 +72,7 @@ class AtariEnv:
                 self.ale.getScreenRGB(self.screens[k - (FRAME_SKIP - 2)])
             if self.ale.game_over():
                 break
-        return reward, phi_frame(self.screens[0], self.screens[1])
+        return reward, phi_frame(self.screens[0], self.screens[1], self.weights)
 
     def reset(self, seed: int | None = None):
         """A new game if the last one ended; after a lost life only a fresh stack (and FIRE)."""
@@ -80,13 +93,11 @@ class AtariEnv:
     def step(self, action: int):
         score, frame = self._act(action)
         self.steps += 1
-        self.game_over = self.ale.game_over()
         life_lost = self.ale.lives() < self.lives
         self.lives = self.ale.lives()
-        terminated = self.game_over or (self.life_loss_terminal and life_lost)
-        truncated = not terminated and self.steps >= self.max_episode_steps
-        if truncated:
-            self.game_over = True                        # the next reset starts a new game
+        terminated = self.ale.game_over(with_truncation=False) or (self.life_loss_terminal and life_lost)
+        truncated = not terminated and (self.ale.game_truncated() or self.steps >= self.max_episode_steps)
+        self.game_over = self.ale.game_over(with_truncation=False) or truncated   # next reset: a new game
         reward = float(np.sign(score)) if self.clip_rewards else score
         info = {"score": score, "game_over": self.game_over, "lives": self.lives}
         return self.stack.push(frame), reward, terminated, truncated, info

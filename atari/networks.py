@@ -3,17 +3,26 @@
 dqn2013 (Mnih et al. 2013, §5): conv 16 8×8/4 -> conv 32 4×4/2 -> dense 256
 dqn2015 (Mnih et al. 2015, Methods): conv 32 8×8/4 -> conv 64 4×4/2 -> conv 64 3×3/1 -> dense 512
 Spatial sizes (valid padding): 84 -8/4-> 20 -4/2-> 9 -3/1-> 7.
+
+dqn2013_pool is an experiment, from no paper: the 2013 net with a 2×2 max pool after the
+first convolution, 84 -8/4-> 20 -pool-> 10 -4/2-> 4, so the dense layer sees 4·4·32 = 512
+inputs.  Pooling keeps *that* a feature fired in each 2×2 window and drops *where*; in a
+game the position of the ball is the point, which is why the papers use none.
+`python -c "from atari.networks import *; from nnpy.summary import summary;
+print(summary(build_net('dqn2013_pool', 6, np.random.default_rng(0)), (84, 84, 4)))"` shows it.
 """
 import numpy as np
 
-from nnpy import Conv2D, Dense, Flatten, ReLU, Sequential, conv_output_size
+from nnpy import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, conv_output_size
 
 from .preprocess import FRAME_SIZE, HISTORY
 
-#: arch name -> (conv layers as (in channels, filters, kernel, stride), dense units)
+POOL = "maxpool 2x2"
+#: arch name -> (conv layers as (in channels, filters, kernel, stride) or POOL, dense units)
 ARCHS = {
     "dqn2013": ([(HISTORY, 16, 8, 4), (16, 32, 4, 2)], 256),
     "dqn2015": ([(HISTORY, 32, 8, 4), (32, 64, 4, 2), (64, 64, 3, 1)], 512),
+    "dqn2013_pool": ([(HISTORY, 16, 8, 4), POOL, (16, 32, 4, 2)], 256),
 }
 
 
@@ -21,7 +30,12 @@ def build_net(arch: str, n_actions: int, rng: np.random.Generator, size: int = F
     """The network ARCHS[arch]: (N, size, size, HISTORY) -> (N, n_actions)."""
     convs, hidden = ARCHS[arch]
     layers, side = [], size
-    for c_in, c_out, k, s in convs:
+    for spec in convs:
+        if spec == POOL:
+            layers.append(MaxPool2D(2))
+            side = conv_output_size(side, 2, 2)
+            continue
+        c_in, c_out, k, s = spec
         layers += [Conv2D(c_in, c_out, k, s, rng=rng), ReLU()]
         side = conv_output_size(side, k, s)
     flat = side * side * convs[-1][1]                   # 9·9·32 = 2592 or 7·7·64 = 3136

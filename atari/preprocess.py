@@ -3,9 +3,14 @@
 1. Flicker removal.  Some games draw objects only on every other frame, so
    one frame can miss them.  Take the pixel-wise max of the last two raw
    frames of the action-repeat window:  x = max(frame_{k-1}, frame_k).
-2. Luminance.  Colour carries little here; keep brightness only, with the
-   Rec. 709 weights the 2015 paper quotes:
-       Y = 0.2126 R + 0.7152 G + 0.0722 B
+2. Luminance.  Colour carries little here; keep brightness only.  The 2015
+   paper says only "extract the Y channel, also known as luminance".  Two
+   sets of weights are in use, both offered here (`--luminance`):
+       rec709: Y = 0.2126 R + 0.7152 G + 0.0722 B   (ITU-R BT.709, HDTV and sRGB;
+               this project's default, used for results/pong)
+       rec601: Y = 0.299 R + 0.587 G + 0.114 B      (ITU-R BT.601, the Y of YUV/YCbCr;
+               what DeepMind's released DQN code used, through Torch's image.rgb2y)
+   They differ by a few grey levels per pixel; either keeps the objects apart.
 3. Resize 210 × 160 -> 84 × 84 (pillow, bilinear), stored as uint8.
 4. Stack the last 4 such frames along the channel axis, *oldest first*:
    stack[..., 0] is 3 steps ago, stack[..., 3] is now.  One frame cannot
@@ -18,7 +23,11 @@ from PIL import Image
 
 FRAME_SIZE = 84
 HISTORY = 4
-LUMINANCE = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+#: name -> (R, G, B) weights of the luminance Y (see 2. above)
+LUMINANCE = {
+    "rec709": np.array([0.2126, 0.7152, 0.0722], dtype=np.float32),
+    "rec601": np.array([0.299, 0.587, 0.114], dtype=np.float32),
+}
 
 
 def max_frames(prev: np.ndarray, last: np.ndarray) -> np.ndarray:
@@ -26,9 +35,9 @@ def max_frames(prev: np.ndarray, last: np.ndarray) -> np.ndarray:
     return np.maximum(prev, last)
 
 
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    """Y = 0.2126 R + 0.7152 G + 0.0722 B: (H, W, 3) uint8 -> (H, W) float32 in [0, 255]."""
-    return rgb @ LUMINANCE                                # (H, W, 3) @ (3,) -> (H, W)
+def luminance(rgb: np.ndarray, weights: np.ndarray = LUMINANCE["rec709"]) -> np.ndarray:
+    """Y = w_R R + w_G G + w_B B: (H, W, 3) uint8, weights (3,) -> (H, W) float32 in [0, 255]."""
+    return rgb @ weights                                  # (H, W, 3) @ (3,) -> (H, W)
 
 
 def resize(y: np.ndarray, size: int = FRAME_SIZE) -> np.ndarray:
@@ -37,9 +46,9 @@ def resize(y: np.ndarray, size: int = FRAME_SIZE) -> np.ndarray:
     return np.asarray(img.resize((size, size), Image.BILINEAR))
 
 
-def phi_frame(prev: np.ndarray, last: np.ndarray) -> np.ndarray:
+def phi_frame(prev: np.ndarray, last: np.ndarray, weights: np.ndarray = LUMINANCE["rec709"]) -> np.ndarray:
     """Two raw RGB frames (210, 160, 3) -> one preprocessed frame (84, 84) uint8."""
-    return resize(luminance(max_frames(prev, last)))
+    return resize(luminance(max_frames(prev, last), weights))
 
 
 class FrameStack:

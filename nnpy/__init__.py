@@ -1,7 +1,7 @@
 """nnpy: a small neural-network engine in pure numpy, written to be read.
 
 Layers (forward and backward side by side), losses, optimizers, a
-Sequential container with safe save/load, and a gradient checker.
+Sequential container, safe checkpoint files, and a gradient checker.
 """
 from .activations import Flatten, ReLU
 from .checkpoint import CheckpointError, load_npz, save_npz

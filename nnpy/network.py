@@ -14,14 +14,13 @@ import copy
 import numpy as np
 
 from .activations import Flatten, ReLU
-from .checkpoint import CheckpointError, load_npz, save_npz
+from .checkpoint import CheckpointError
 from .conv import Conv2D
 from .dense import Dense
 from .layer import Layer
 from .pool import MaxPool2D
 
 LAYER_TYPES = {cls.__name__: cls for cls in (Conv2D, Dense, ReLU, Flatten, MaxPool2D)}
-NET_KIND = "nnpy.Sequential"
 
 
 class Sequential:
@@ -86,7 +85,7 @@ class Sequential:
             p *= 1 - tau
             p += tau * other.parameters()[k]
 
-    # -- save / load --------------------------------------------------------------
+    # -- checkpoints: parameters by name (the files are written by rl/cli/checkpoints.py)
     def state_arrays(self, prefix: str = "") -> dict:
         return {prefix + k: v for k, v in self.parameters().items()}
 
@@ -101,16 +100,23 @@ class Sequential:
                                       f"the network expects {p.shape}")
             p[...] = a
 
-    def save(self, path: str, extra_meta: dict | None = None) -> None:
-        """Atomically write weights and a JSON architecture description to `path` (.npz)."""
-        meta = {"kind": NET_KIND, "architecture": self.architecture(),
-                "dtype": str(self.dtype()), **(extra_meta or {})}
-        save_npz(path, self.state_arrays(), meta)
-
     @classmethod
     def from_architecture(cls, arch: list[dict], dtype=np.float32, rng=None,
                           source: str = "architecture") -> "Sequential":
-        """Build a freshly initialised network from a list of layer configs."""
+        """Build a freshly initialised network from a list of layer configs (architecture()).
+
+        `arch` and `dtype` usually come from a checkpoint's JSON metadata, so both are
+        checked and a bad one is a CheckpointError naming `source`.
+        """
+        if not isinstance(arch, list) or not arch:
+            raise CheckpointError(f"{source}: the architecture must be a non-empty list of layers, "
+                                  f"got {type(arch).__name__}")
+        try:
+            checked = np.dtype(dtype)
+        except TypeError:
+            checked = None
+        if checked not in (np.float32, np.float64):
+            raise CheckpointError(f"{source}: dtype must be float32 or float64, got {dtype!r}")
         layers = []
         for i, spec in enumerate(arch):
             if not isinstance(spec, dict) or spec.get("type") not in LAYER_TYPES:
@@ -120,21 +126,9 @@ class Sequential:
             kwargs = {k: v for k, v in spec.items() if k != "type"}
             layer_cls = LAYER_TYPES[spec["type"]]
             if layer_cls in (Conv2D, Dense):
-                kwargs.update(rng=rng, dtype=dtype)
+                kwargs.update(rng=rng, dtype=checked)
             try:
                 layers.append(layer_cls(**kwargs))
             except (TypeError, ValueError) as e:
                 raise CheckpointError(f"{source}: layer {i} ({spec['type']}) is malformed: {e}") from None
         return cls(layers)
-
-    @classmethod
-    def load(cls, path: str) -> "Sequential":
-        """Rebuild a network saved by save(); never unpickles anything."""
-        arrays, meta = load_npz(path, kind=NET_KIND)
-        arch, dtype = meta.get("architecture"), meta.get("dtype")
-        if not isinstance(arch, list) or not arch or dtype not in ("float32", "float64"):
-            raise CheckpointError(f"checkpoint {path!r} needs a non-empty 'architecture' list and a "
-                                  f"float32/float64 'dtype' in its metadata, got {type(arch).__name__} and {dtype!r}")
-        net = cls.from_architecture(arch, dtype=np.dtype(dtype), source=f"checkpoint {path!r}")
-        net.load_state_arrays(arrays, source=f"checkpoint {path!r}")
-        return net

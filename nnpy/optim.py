@@ -155,8 +155,16 @@ class CenteredRMSProp(Optimizer):
         s <- ρ s + (1 - ρ) g²           (squared-gradient momentum 0.95)
         θ <- θ - lr g / sqrt(s - m² + min_sq)
     s - m² estimates the gradient's *variance*, so steps shrink where the
-    gradient is noisy, not merely where it is large; min_sq = 0.01 under the
-    square root bounds the step at lr / 0.1.
+    gradient is noisy, not merely where it is large.  s - m² >= 0, so min_sq
+    bounds the denominator below by sqrt(min_sq) (0.1 for 0.01): a step is at
+    most lr |g| / sqrt(min_sq), i.e. 10 lr |g| for min_sq = 0.01.
+
+    min_sq is not scale-free: it competes with g².  DeepMind's 0.01 was for g
+    *summed* over the minibatch; nnpy's losses average over it, so g is B times
+    smaller and, with the same 0.01, min_sq acts B² times larger (1,024x for
+    B = 32).  Since sqrt(s_sum - m_sum² + 0.01) = B sqrt(s - m² + 0.01 / B²),
+    min_sq = 0.01 / B² with the same lr gives exactly the paper's update;
+    rl/train.py's make_optimizer does that conversion.
     """
     slots = ("grad_avg", "square_avg")
 

@@ -42,15 +42,18 @@ class DQNAgent:
     The optimizer is built on the network's own parameters before the agent:
         DQNAgent(net, Adam(net.parameters(), lr=1e-4), ...)
     An agent without one (optimizer=None) can only act: --eval and the final evaluation.
+    With target_network=False there is no θ⁻: the target is computed with θ itself, which
+    moves with every update (the ablation of Mnih et al. 2015, Extended Data Table 3).
     obs are scaled by `input_scale` on the way in (1/255 for uint8 screens),
     so the memory can keep compact uint8 frames.
     """
 
     def __init__(self, net: Sequential, optimizer: Optimizer | None = None, loss: str = "huber",
-                 double: bool = False, max_grad_norm: float = 0.0, input_scale: float = 1.0):
+                 double: bool = False, max_grad_norm: float = 0.0, input_scale: float = 1.0,
+                 target_network: bool = True):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-        self.online, self.target = net, net.copy()
+        self.online, self.target = net, net.copy() if target_network else net
         self.opt, self.loss_name, self.loss_fn = optimizer, loss, LOSSES[loss]
         self.double, self.max_grad_norm, self.input_scale = double, max_grad_norm, input_scale
         self.dtype = net.dtype()
@@ -98,6 +101,8 @@ class DQNAgent:
 
     def sync_target(self, tau: float = 1.0) -> None:
         """θ⁻ <- θ (hard copy, tau = 1) or θ⁻ <- (1 − τ) θ⁻ + τ θ (soft update)."""
+        if self.target is self.online:          # no target network: θ⁻ is θ already
+            return
         if tau >= 1.0:
             self.target.load_weights_from(self.online)
         else:

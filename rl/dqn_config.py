@@ -47,6 +47,9 @@ class DQNConfig:
     """learning rate"""
     adam_eps: float = 1e-8
     """Adam's ε (larger values, e.g. 1.5e-4, damp steps on rarely-updated weights)"""
+    rmsprop_min_sq: float = 0.01
+    """centered_rmsprop's constant under the square root, as the 2015 paper gives it for a
+    gradient summed over the minibatch; our losses average, so the optimizer gets it / batch_size²"""
     loss: str = "huber"
     """loss ℓ on the TD error (nnpy/losses.py); huber with δ = 1 is the 2015 paper's error clipping"""
     double: bool = True
@@ -61,6 +64,9 @@ class DQNConfig:
     """environment steps between target-network updates (C)"""
     tau: float = 1.0
     """target update weight: 1 copies θ into θ⁻, < 1 is a soft (Polyak) update"""
+    target_network: bool = True
+    """false: no θ⁻, the target uses the online θ at every gradient step (an ablation; note that
+    --target-update-every 1 still freezes θ⁻ during a phase of several gradient steps)"""
     max_grad_norm: float = 10.0
     """clip the global gradient norm to this (0 = no clipping)"""
     eps_start: float = 1.0
@@ -102,6 +108,7 @@ class DQNConfig:
             "gamma": PROBABILITY,
             "lr": (lambda v: v > 0, "> 0"),
             "adam_eps": (lambda v: v > 0, "> 0"),
+            "rmsprop_min_sq": (lambda v: v > 0, "> 0"),
             "tau": (lambda v: 0 < v <= 1, "in (0, 1]"),
             "max_grad_norm": (lambda v: v >= 0, "0 (off) or more"),
             "eps_start": PROBABILITY, "eps_end": PROBABILITY, "eval_epsilon": PROBABILITY,

@@ -10,7 +10,8 @@
                       L(θ) = mean ℓ(Q(s, a; θ) − y),   y = R + γ^m (1 − terminated) max_a' Q(s', a'; θ⁻)
         sync:     every C = target_update_every steps:  θ⁻ <- θ
         evaluate: every eval_every steps: greedy episodes on a separate environment; keep the best θ
-        log:      every log_every steps (and after each evaluation): a progress.csv row
+        log:      every log_every steps (and after each evaluation): a progress.csv row, with the
+                  average max_a Q(s, a; θ) over held-out states (rl/held_out.py)
 
 Learning (and syncing) waits for `learning_starts` steps of experience.  The
 equations of the learning step are in rl/dqn.py, the n-step R and γ^m in
@@ -27,13 +28,19 @@ import numpy as np
 
 from nnpy import OPTIMIZERS, Sequential
 from nnpy.optim import Optimizer
+from nnpy.summary import summary
 
 from .cli.run_folder import RunFolder
 from .dqn import DQNAgent
 from .dqn_config import DQNConfig
+from .held_out import HELD_OUT_SEED, average_max_q, collect_states
 from .schedule import linear_epsilon
 
 RECENT = 20          # the "recent return" is the mean over this many finished episodes
+EVAL_SEED = 10_000   # periodic evaluations play the same episodes, seeded seed + EVAL_SEED, every time
+# The best network is chosen on those episodes, so its score there is biased upwards; the
+# final evaluation plays other ones, seeded seed + FINAL_EVAL_SEED.
+FINAL_EVAL_SEED = 20_000
 
 
 @dataclass
@@ -64,6 +71,8 @@ class RunState:
     solved_at_step: int | None = None                           # first evaluation >= threshold
     wall_seconds: float = 0.0                                   # training time, over resumes
     last_loss: float | None = None                              # loss of the latest update
+    q_steps: list = field(default_factory=list)                 # the step of each log row ...
+    avg_max_q: list = field(default_factory=list)               # ... its held-out average max Q
 
     def end_episode(self, step: int, ret: float) -> None:
         self.episode += 1
@@ -73,6 +82,10 @@ class RunState:
     def recent_mean(self) -> float | None:
         """Mean return of the last RECENT episodes (None before the first one ends)."""
         return float(np.mean(self.episode_returns[-RECENT:])) if self.episode_returns else None
+
+    def record_avg_max_q(self, value: float) -> None:
+        self.q_steps.append(self.step)
+        self.avg_max_q.append(value)
 
     def record_eval(self, mean: float, threshold: float | None) -> bool:
         """Note an evaluation at this step; True if it is the best so far."""
@@ -107,18 +120,24 @@ class Result:
 
 def make_optimizer(cfg: DQNConfig, params: dict) -> Optimizer:
     """The optimizer named by cfg.optimizer (a key of OPTIMIZERS) over params, with cfg.lr."""
-    own_knobs = {"adam": {"eps": cfg.adam_eps}}
+    own_knobs = {
+        "adam": {"eps": cfg.adam_eps},
+        # the paper's constant is for a minibatch-summed gradient, ours is averaged: / B²
+        # makes the update the paper's exactly (see CenteredRMSProp in nnpy/optim.py)
+        "centered_rmsprop": {"min_sq": cfg.rmsprop_min_sq / cfg.batch_size ** 2},
+    }
     return OPTIMIZERS[cfg.optimizer](params, lr=cfg.lr, **own_knobs.get(cfg.optimizer, {}))
 
 
 def play_episode(agent: DQNAgent, env, epsilon: float, rng: np.random.Generator,
-                 on_frame: Callable | None = None) -> float:
-    """One whole episode; returns the true score (info["score"] when the env clips rewards)."""
-    obs, _ = env.reset()
+                 seed: int | None = None, on_frame: Callable | None = None) -> float:
+    """One whole episode from env.reset(seed=seed); returns the true score
+    (info["score"] where the env clips rewards)."""
+    obs, _ = env.reset(seed=seed)
     total, done = 0.0, False
     while not done:
         if on_frame is not None:
-            on_frame(env)
+            on_frame(env, obs)                     # before acting: the screen and the state s_t
         obs, r, terminated, truncated, info = env.step(agent.act(obs, epsilon, rng))
         total += info.get("score", r)
         done = terminated or truncated
@@ -126,10 +145,12 @@ def play_episode(agent: DQNAgent, env, epsilon: float, rng: np.random.Generator,
 
 
 def evaluate(agent: DQNAgent, env, episodes: int, epsilon: float, seed: int) -> list[float]:
-    """Returns of `episodes` episodes on a separate env, seeded the same way every time."""
+    """Returns of `episodes` episodes on a separate env, seeded the same way every time:
+    the first episode's reset seeds the env, the others go on from there.  (One reset per
+    episode: on Atari a second reset would press FIRE in the middle of the game.)"""
     rng = np.random.default_rng(seed)
-    env.reset(seed=seed)
-    return [play_episode(agent, env, epsilon, rng) for _ in range(episodes)]
+    return [play_episode(agent, env, epsilon, rng, seed=seed if k == 0 else None)
+            for k in range(episodes)]
 
 
 class StopOnSignal:
@@ -161,7 +182,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     rng = np.random.default_rng(cfg.seed)
     net = task.build_net(rng)                                              # θ
     agent = DQNAgent(net, make_optimizer(cfg, net.parameters()), cfg.loss, cfg.double,
-                     cfg.max_grad_norm, task.input_scale)                 # θ, θ⁻ = θ, optimizer
+                     cfg.max_grad_norm, task.input_scale, cfg.target_network)  # θ, θ⁻ = θ, optimizer
     memory = task.make_memory()                                            # D
     act_rng = np.random.default_rng([cfg.seed, 1])
     folder = RunFolder(out_dir, cfg, task, quiet)
@@ -172,8 +193,10 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     # a resumed run starts a fresh episode (environment state is not saved) and, since D is
     # not saved either, collects learning_starts steps again before it learns
     env = task.make_env(cfg.seed + run.step)
-    eval_env = task.make_eval_env(cfg.seed + 10_000)
+    eval_env = task.make_eval_env(cfg.seed + EVAL_SEED)
+    held_out = collect_states(task.make_env, agent.n_actions, cfg.seed + HELD_OUT_SEED)  # own env, own rng
     obs, _ = env.reset(seed=cfg.seed + run.step)
+    folder.message(summary(net, obs.shape))                 # the network, layer by layer
     first, ep_return = True, 0.0
     learning_starts = run.step + cfg.learning_starts
     started = time.monotonic() - run.wall_seconds
@@ -207,13 +230,14 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             evaluated = None
             if run.step % cfg.eval_every == 0:
                 evaluated = float(np.mean(evaluate(agent, eval_env, cfg.eval_episodes,
-                                                   cfg.eval_epsilon, cfg.seed + 10_000)))
+                                                   cfg.eval_epsilon, cfg.seed + EVAL_SEED)))
                 if run.record_eval(evaluated, task.reward_threshold):
                     best_net.load_weights_from(agent.online)
                     folder.save_best(best_net)
                 folder.plot(run)
             # log
             if run.step % cfg.log_every == 0 or evaluated is not None:
+                run.record_avg_max_q(average_max_q(agent.q_values, held_out))
                 folder.log(run, epsilon, evaluated)
             folder.show(run, epsilon)
             if run.step % cfg.checkpoint_every == 0:
@@ -234,7 +258,7 @@ def finish(run: RunState, cfg: DQNConfig, task: Task, agent: DQNAgent, best_net:
         best_net.load_weights_from(agent.online)
         folder.save_best(best_net)
     best = DQNAgent(best_net, input_scale=task.input_scale)             # acting only
-    final = evaluate(best, eval_env, cfg.final_eval_episodes, cfg.eval_epsilon, cfg.seed + 20_000)
+    final = evaluate(best, eval_env, cfg.final_eval_episodes, cfg.eval_epsilon, cfg.seed + FINAL_EVAL_SEED)
     folder.plot(run)
     run.wall_seconds = time.monotonic() - started
     result = result_of(run, cfg, task, agent, final)

@@ -28,13 +28,26 @@ def bellman_backup(mdp: GridWorld, V: np.ndarray) -> np.ndarray:
     return (mdp.T * (mdp.R + mdp.discount * V)).sum(axis=2)   # V broadcasts over s': (S, A, S)
 
 
+def bellman_update(mdp: GridWorld, V: np.ndarray) -> np.ndarray:
+    """V_{k+1}(s) = max_a Σ_s' T(s, a, s') [R(s, a, s') + γ V_k(s')]: the right side of (1). V: (S,)."""
+    return bellman_backup(mdp, V).max(axis=1)
+
+
+def value_iterates(mdp: GridWorld, k: int) -> list[np.ndarray]:
+    """[V_0, V_1, ..., V_k] from V_0 = 0: how values spread out from the exits, one step a sweep."""
+    V = [np.zeros(mdp.n_states)]
+    for _ in range(k):
+        V.append(bellman_update(mdp, V[-1]))
+    return V
+
+
 def value_iteration(mdp: GridWorld, *, tolerance: float,
                     max_iterations: int) -> tuple[np.ndarray, int]:
     """Algorithm 1: V_{k+1}(s) = max_a Σ_s' T(s, a, s') [R(s, a, s') + γ V_k(s')], V_0 = 0.
 
     Returns (V*: (S,) float64, number of updates made).
     """
-    return _until_converged(lambda V: bellman_backup(mdp, V).max(axis=1),
+    return _until_converged(lambda V: bellman_update(mdp, V),
                             np.zeros(mdp.n_states), tolerance, max_iterations)
 
 
@@ -50,7 +63,7 @@ def q_value_iteration(mdp: GridWorld, *, tolerance: float,
 
 def bellman_residual(mdp: GridWorld, V: np.ndarray) -> float:
     """max_s |max_a Σ_s' T [R + γ V(s')] - V(s)|: how far V is from solving (1). V: (S,)."""
-    return float(np.abs(bellman_backup(mdp, V).max(axis=1) - V).max())
+    return float(np.abs(bellman_update(mdp, V) - V).max())
 
 
 def greedy_policy(Q: np.ndarray) -> np.ndarray:

@@ -99,6 +99,20 @@ def test_reset_plays_between_0_and_noop_max_no_ops_then_fire():
     assert set(counts) == set(range(noop_max + 1))              # both ends of [0, noop_max] occur
 
 
+@pytest.mark.parametrize("life_loss_terminal", [True, False])
+def test_the_emulators_frame_cap_is_a_truncation_not_a_terminal(life_loss_terminal):
+    # a 200-frame cap instead of 108,000: the game is cut long before anyone wins it
+    env = AtariEnv("pong", noop_max=0, max_frames=200, life_loss_terminal=life_loss_terminal)
+    env.reset()
+    infos, terminated, truncated = play(env, NOOP)
+    assert truncated and not terminated                         # so the last target still bootstraps
+    assert env.ale.game_truncated() and not env.ale.game_over(with_truncation=False)
+    assert len(infos) == (200 - 1 + 3) // 4                     # 1 FIRE frame, then 4 frames a step
+    assert infos[-1]["game_over"]                               # ... and the next reset starts a new game
+    env.reset()
+    assert env.ale.getEpisodeFrameNumber() == 1
+
+
 def test_fire_at_reset_only_for_games_whose_action_1_is_fire():
     breakout = AtariEnv("breakout", noop_max=0)
     assert breakout.needs_fire and breakout.meanings[FIRE] == "FIRE"
@@ -126,7 +140,9 @@ def test_minimal_and_full_action_sets():
     pong = AtariEnv("pong")
     assert pong.n_actions == 6
     assert pong.meanings == ["NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"]
-    assert AtariEnv("pong", full_action_space=True).n_actions == 18
+    assert [a.name for a in pong.action_set] == pong.meanings    # agent action k is emulator action
+    full = AtariEnv("pong", full_action_space=True)
+    assert full.n_actions == 18 and [a.name for a in full.action_set] == full.meanings
 
 
 def test_game_names_resolve_or_name_the_closest_games():

@@ -1,8 +1,9 @@
 """φ on synthetic frames: the luminance weights on known pixels, the two-frame max, the
 84 × 84 uint8 output, and the oldest-first order of the frame stack."""
 import numpy as np
+import pytest
 
-from atari.preprocess import FrameStack, luminance, max_frames, phi_frame, resize
+from atari.preprocess import LUMINANCE, FrameStack, luminance, max_frames, phi_frame, resize
 
 
 def screen(rgb=(0, 0, 0)) -> np.ndarray:
@@ -10,15 +11,23 @@ def screen(rgb=(0, 0, 0)) -> np.ndarray:
     return np.broadcast_to(np.array(rgb, dtype=np.uint8), (210, 160, 3)).copy()
 
 
-def test_luminance_uses_the_rec709_weights():
+@pytest.mark.parametrize("name, w", [("rec709", (0.2126, 0.7152, 0.0722)),   # BT.709: this project's default
+                                     ("rec601", (0.299, 0.587, 0.114))])     # BT.601: DeepMind's rgb2y
+def test_luminance_weights_by_hand(name, w):
     pixels = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]],
                        [[255, 255, 255], [0, 0, 0], [10, 100, 200]]], dtype=np.uint8)   # (2, 3, 3)
-    y = luminance(pixels)
+    y = luminance(pixels, LUMINANCE[name])
     assert y.shape == (2, 3)
-    # Y = 0.2126 R + 0.7152 G + 0.0722 B, by hand
-    expected = [[0.2126 * 255, 0.7152 * 255, 0.0722 * 255],
-                [255.0, 0.0, 0.2126 * 10 + 0.7152 * 100 + 0.0722 * 200]]
+    # Y = w_R R + w_G G + w_B B, by hand; white stays white because the weights sum to 1
+    expected = [[w[0] * 255, w[1] * 255, w[2] * 255],
+                [255.0, 0.0, w[0] * 10 + w[1] * 100 + w[2] * 200]]
     np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-4)
+
+
+def test_the_default_luminance_is_rec709():
+    pixels = np.array([[[10, 100, 200]]], dtype=np.uint8)
+    np.testing.assert_array_equal(luminance(pixels), luminance(pixels, LUMINANCE["rec709"]))
+    assert luminance(pixels, LUMINANCE["rec601"])[0, 0] != luminance(pixels)[0, 0]
 
 
 def test_two_frame_max_keeps_what_either_frame_shows():

@@ -19,10 +19,11 @@ import pytest
 from PIL import Image
 
 from cli_helpers import ENV, REPO, RUN_FILES, error_line, read_csv, read_json, run_py
-from nnpy import load_npz
+from nnpy import load_npz, save_npz
 from rl.cli.cartpole import ENV_ID, CartPoleConfig, build_mlp, main
 from rl.cli.checkpoints import CHECKPOINT_KIND, save_policy
 from rl.cli.progress import ProgressLine
+from rl.train import FINAL_EVAL_SEED
 
 SMALL = ["--steps", "2000", "--hidden", "32", "--learning-starts", "500", "--train-every", "64",
          "--gradient-steps", "16", "--eval-every", "1000", "--eval-episodes", "2",
@@ -57,16 +58,51 @@ def test_a_short_run_writes_every_file(trained):
         assert img.format == "PNG"
 
 
-def test_eval_plays_the_checkpoint_and_records_a_gif(trained, tmp_path):
+def test_eval_replays_the_final_evaluation_and_records_a_gif(trained, tmp_path):
+    # the run (seed 3) ended by playing best.npz on episodes seeded 3 + FINAL_EVAL_SEED;
+    # --eval with that seed must play the very same episodes
+    summary = read_json(os.path.join(trained, "summary.json"))
     gif = str(tmp_path / "episode.gif")
-    done = run_py("cartpole", "--eval", os.path.join(trained, "checkpoint.npz"), "--episodes", "2",
-                  "--gif", gif)
+    done = run_py("cartpole", "--eval", os.path.join(trained, "best.npz"), "--episodes", "2",
+                  "--seed", str(3 + FINAL_EVAL_SEED), "--gif", gif)
     assert done.returncode == 0, done.stderr
-    value, episodes = done.stdout.strip().splitlines()[-1].split()
-    assert value.startswith("mean_return=") and float(value.split("=")[1]) > 0
-    assert episodes == "episodes=2"
+    returns = [float(line.split()[-1]) for line in done.stderr.splitlines() if line.startswith("episode ")]
+    assert returns == summary["final_eval_returns"]
+    assert done.stdout.strip().splitlines()[-1] == f"mean_return={np.mean(returns):g} episodes=2"
     with Image.open(gif) as img:
         assert img.format == "GIF" and img.n_frames > 1
+
+
+def test_progress_csv_logs_the_held_out_average_max_q_and_curve_png_draws_it(trained):
+    rows = read_csv(os.path.join(trained, "progress.csv"))
+    q = [float(r["avg_max_q"]) for r in rows]               # every row has one
+    assert np.all(np.isfinite(q)) and q[-1] > q[0] + 1      # rewards of +1 a step lift max_a Q
+    with Image.open(os.path.join(trained, "curve.png")) as img:
+        assert img.size == (800 + 420, 480)                 # returns, and the average max Q beside them
+        lo, hi = img.convert("L").crop((800, 0, 1220, 480)).getextrema()
+        assert hi - lo > 50
+
+
+def test_eval_draws_q_values_beside_the_game_and_the_first_layer(trained, tmp_path):
+    gif, filters = str(tmp_path / "q.gif"), str(tmp_path / "filters.png")
+    done = run_py("cartpole", "--eval", os.path.join(trained, "best.npz"), "--episodes", "1",
+                  "--gif", gif, "--filters", filters)
+    assert done.returncode == 0, done.stderr
+    with Image.open(gif) as img:
+        assert img.size == (600 + 320, 400)                 # the cart, then the bars over the V(s) trace
+        img.seek(img.n_frames - 1)
+        lo, hi = img.convert("L").crop((600, 0, 920, 400)).getextrema()
+        assert hi - lo > 50
+    with Image.open(filters) as img:                        # 32 hidden units, 4 inputs
+        assert img.format == "PNG" and img.width >= 32 * 15
+        lo, hi = img.convert("L").getextrema()
+        assert hi - lo > 50
+
+
+def test_eval_accepts_a_checkpoint_too(trained):
+    done = run_py("cartpole", "--eval", os.path.join(trained, "checkpoint.npz"), "--episodes", "1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].endswith(" episodes=1")
 
 
 def test_same_seed_same_progress_csv(trained, tmp_path):
@@ -147,7 +183,7 @@ def files(tmp_path) -> dict:
     for name in ("text", "a_file"):
         with open(paths[name], "w") as f:
             f.write("not a checkpoint\n")
-    build_mlp(8, rng).save(paths["network"])                      # an nnpy network, not a policy
+    save_npz(paths["network"], build_mlp(8, rng).state_arrays(), {"kind": "nnpy.Sequential"})  # not a policy
     save_policy(paths["pong"], build_mlp(8, rng), "ALE/Pong-v5", {})
     save_policy(paths["policy"], build_mlp(8, rng), ENV_ID, {})
     return paths
@@ -169,6 +205,7 @@ def files(tmp_path) -> dict:
     (["--out", "{a_file}/run"], "cannot write to --out"),
     (["--resume", "{tmp}"], "no checkpoint.npz"),
     (["--gif", "{tmp}/x.gif"], "--gif works only together with --eval"),
+    (["--filters", "{tmp}/x.png"], "--filters works only together with --eval"),
 ])
 def test_bad_input_gets_one_line_and_status_2(argv, message, files, tmp_path, capsys):
     argv = [a.format(tmp=tmp_path, **files) for a in argv]

@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
-from nnpy import Adam, Dense, ReLU, Sequential, huber
+from nnpy import Adam, Dense, ReLU, Sequential, huber, numerical_gradient, rel_error
+from nnpy.optim import Optimizer
 from rl.dqn import DQNAgent, bellman_target
 from rl.replay import Batch
 from rl.schedule import linear_epsilon
+from test_nnpy_gradcheck import NET_TOL, small_dqn
 
 # One batch of three transitions, all with r = 1 and γ = 0.9:
 #   0: terminal      (the pole fell: nothing after it)
@@ -109,6 +111,22 @@ def test_target_sync_copies_the_weights_exactly_and_stays_a_separate_copy():
     assert any(not np.array_equal(online[k], target[k]) for k in online)
 
 
+def test_without_a_target_network_the_target_moves_with_every_update():
+    """--target-network false: y uses θ itself, so the second of two identical updates
+    regresses onto a different target than the first (with θ⁻ it would be the same)."""
+    rng = np.random.default_rng(0)
+    net = Sequential([Dense(4, 8, rng, np.float64), ReLU(), Dense(8, 2, rng, np.float64)])
+    agent, batch = DQNAgent(net, Adam(net.parameters(), lr=1e-2), target_network=False), fixed_batch()
+    assert agent.target is agent.online
+    targets = []
+    for _ in range(2):
+        targets.append(bellman_target(batch.r, batch.terminated, batch.discount,
+                                      agent.online.forward(batch.s2)))
+        agent.learn(batch)
+        agent.sync_target()                                # nothing to copy: no error, no change
+    assert not np.allclose(targets[0], targets[1])
+
+
 def test_soft_target_update_is_polyak_averaging():
     agent, batch = make_agent(), fixed_batch()
     agent.learn(batch)
@@ -125,3 +143,41 @@ def test_act_is_greedy_at_epsilon_0_and_uniform_at_epsilon_1():
     assert all(agent.act(obs, 0.0, rng) == greedy for _ in range(50))
     actions = [agent.act(obs, 1.0, rng) for _ in range(4000)]
     assert abs(np.mean(actions) - 0.5) < 0.03
+
+
+class NoStep(Optimizer):
+    """Leaves θ where it is, so after learn() the network still holds the gradient at θ."""
+
+    def update(self, p, g, st):
+        pass
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_learn_backpropagates_the_gradient_of_its_own_loss(double):
+    """DQNAgent.learn itself against centered differences of the loss it returns, in float64.
+
+    Only θ is differentiated: y depends on θ⁻, and in Double DQN on θ only through an argmax,
+    which is constant under a tiny perturbation.  Double DQN runs the online network on s'
+    as well as on s; backward uses the caches of the *last* forward, so learn() must run
+    Q(s, ·; θ) last, and this check fails if it does not."""
+    rng = np.random.default_rng(3)
+    net = small_dqn(rng)                                    # (N, 11, 11, 2) -> (N, 3), float64
+    agent = DQNAgent(net, NoStep(net.parameters(), lr=1.0), loss="huber", double=double)
+    for p in agent.target.parameters().values():            # θ⁻ ≠ θ, as between two syncs
+        p += 0.1 * rng.standard_normal(p.shape)
+    n = 6
+    batch = Batch(s=rng.standard_normal((n, 11, 11, 2)), a=rng.integers(0, 3, n),
+                  r=np.array([0.1, 3.0, -0.2, -3.0, 0.3, 0.0]), s2=rng.standard_normal((n, 11, 11, 2)),
+                  terminated=np.array([0.0, 1.0, 0.0, 0.0, 1.0, 0.0]), discount=np.full(n, 0.99))
+    q_next_online = agent.online.forward(batch.s2) if double else None
+    y = bellman_target(batch.r, batch.terminated, batch.discount, agent.target.forward(batch.s2),
+                       q_next_online)
+    td_error = np.abs(agent.online.forward(batch.s)[np.arange(n), batch.a] - y)
+    assert np.any(td_error < 1) and np.any(td_error > 1)   # both branches of the Huber loss
+
+    agent.learn(batch)
+    analytic = {k: g.copy() for k, g in agent.online.gradients().items()}
+    errors = {k: rel_error(analytic[k], numerical_gradient(lambda: agent.learn(batch), p))
+              for k, p in agent.online.parameters().items()}
+    assert max(errors.values()) < NET_TOL, errors
+    assert all(np.any(g != 0) for g in analytic.values())  # every layer got a gradient

@@ -15,7 +15,7 @@ from rl.gridworld import ACTIONS, BOOK_GRID, GridWorld, LayoutError, parse_layou
 from rl.cli.gridworld import GridWorldConfig, main
 from rl.qlearning import epsilon_greedy, q_learning, q_update
 from rl.value_iteration import (bellman_backup, bellman_residual, greedy_policy,
-                                q_value_iteration, value_iteration)
+                                q_value_iteration, value_iterates, value_iteration)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOL = 1e-8
@@ -107,6 +107,19 @@ def test_book_grid_matches_published_values():
     arrows = {cell: ACTIONS[policy[mdp.state_of[cell]]] for cell in [(0, 0), (0, 1), (0, 2),
               (1, 0), (1, 2), (2, 0), (2, 1), (2, 2), (2, 3)]}
     assert "".join(arrows.values()) == "EEENNNWNW"
+
+
+def test_value_iterates_match_the_cs188_slides():
+    # V_k on the book grid (noise 0.2, γ 0.9) as the CS188 lecture draws k = 2, 3, 4
+    mdp = book()
+    V = value_iterates(mdp, 4)
+    assert np.array_equal(V[0], np.zeros(mdp.n_states))                # V_0 = 0 is a fine start
+    cells = {k: {cell: round(V[k][s], 2) for cell, s in mdp.state_of.items() if round(V[k][s], 2)}
+             for k in (2, 3, 4)}
+    assert cells[2] == {(0, 2): 0.72, (0, 3): 1.0, (1, 3): -1.0}
+    assert cells[3] == {(0, 1): 0.52, (0, 2): 0.78, (1, 2): 0.43, (0, 3): 1.0, (1, 3): -1.0}
+    assert cells[4] == {(0, 0): 0.37, (0, 1): 0.66, (0, 2): 0.83, (1, 2): 0.51, (2, 2): 0.31,
+                        (0, 3): 1.0, (1, 3): -1.0}
 
 
 @pytest.mark.parametrize("discount", [0.5, 0.9, 1.0])
@@ -266,6 +279,18 @@ def test_cli_prints_both_solutions(capsys):
     assert "   >      >      >     +1" in out   # the top row of the V* policy
 
 
+def test_cli_shows_value_iteration_step_by_step_and_q_of_every_move(capsys):
+    assert main(["--episodes", "10", "--show-iterations", "3", "--show-q", "true"]) == 0
+    out = capsys.readouterr().out
+    assert "V_0" in out and "V_3" in out and "V_4" not in out
+    assert "   0.00   0.52   0.78   1.00" in out                            # the top row of V_3
+    # the top-left cell's four Q*: N 0.59 above, W 0.57 and E 0.64 beside, S 0.53 below
+    lines = out.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("  0.57  0.64"))
+    assert lines[i - 1].strip().startswith("0.59") and lines[i + 1].strip().startswith("0.53")
+    assert "[+1]" in lines[i]                                              # the exit, in the same row
+
+
 def test_cli_reads_a_layout_file(tmp_path, capsys):
     path = tmp_path / "corridor.txt"
     path.write_text("S . . +1\n")
@@ -278,6 +303,7 @@ def test_cli_reads_a_layout_file(tmp_path, capsys):
     (["--discount", "1.5"], "discount must be in [0, 1], got 1.5"),
     (["--noise", "-0.1"], "noise must be in [0, 1]"),
     (["--episodes", "-3"], "episodes must be at least 1, got -3"),
+    (["--show-iterations", "-1"], "--show-iterations must be 0 or more, got -1"),
     (["--layout", "LAYOUT"], "line 2, column 2: '?' is not a cell"),
     (["--layout", "no/such/file.txt"], "cannot read layout file 'no/such/file.txt'"),
 ])

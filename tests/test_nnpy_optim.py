@@ -38,6 +38,17 @@ def test_centered_rmsprop_one_step_with_the_dqn_defaults():
     np.testing.assert_allclose(params["p"], [1.0 - 5e-4 / 0.4472135954999579], rtol=1e-14)
 
 
+def test_centered_rmsprop_step_is_at_most_lr_g_over_sqrt_min_sq():
+    # s - m² >= 0, so the denominator is at least sqrt(min_sq) = 0.1: |Δθ| <= 10 lr |g|,
+    # and a gradient much smaller than 0.1 comes close to that bound
+    g = np.array([1e-4, 1e-2, 0.3, 5.0, -40.0])
+    params = {"p": np.zeros(5)}
+    CenteredRMSProp(params, lr=1e-3, min_sq=0.01).step({"p": g})
+    step = np.abs(params["p"])
+    assert np.all(step <= 10 * 1e-3 * np.abs(g))
+    assert step[0] == pytest.approx(10 * 1e-3 * 1e-4, rel=1e-6)
+
+
 def test_adam_two_steps_with_bias_correction():
     params = one_param(1.0)
     opt = Adam(params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)

@@ -69,6 +69,7 @@ class PillowRender(gym.Wrapper):
     the pole is drawn 2 · length long, tilted by θ from the vertical.
     """
     W, H, TRACK_Y, CART_W, CART_H, POLE_W = 600, 400, 300, 50, 30, 10
+    meanings = ("LEFT", "RIGHT")         # action 0 pushes the cart left, 1 right (as AtariEnv.meanings)
 
     def render(self) -> np.ndarray:
         env = self.env.unwrapped

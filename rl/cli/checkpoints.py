@@ -1,13 +1,15 @@
 """What a run writes to disk: checkpoint.npz (everything to resume) and best.npz (a policy).
 
+This is the one save/load path for networks: nnpy provides the safe file format
+(nnpy/checkpoint.py) and a network's named arrays and architecture (nnpy/network.py);
+these functions put them together.
+
 Both are nnpy checkpoint files (.npz arrays + JSON metadata, loaded with
 allow_pickle=False, written atomically).  They share the online network's
 arrays under "online/" and its architecture in the metadata, so `--eval`
 accepts either; checkpoint.npz adds the target network, the optimizer
 state and the run's counters.
 """
-import numpy as np
-
 from nnpy import CheckpointError, Sequential, load_npz, save_npz
 
 CHECKPOINT_KIND = "numpy-dqn/checkpoint"
@@ -35,7 +37,7 @@ def load_policy(path: str, env_id: str) -> tuple[Sequential, dict]:
                               f"checkpoint (best.npz / checkpoint.npz from a training run)")
     if meta.get("env_id") != env_id:
         raise CheckpointError(f"{path!r} was trained on {meta.get('env_id')!r}, not {env_id!r}")
-    net = Sequential.from_architecture(meta["architecture"], dtype=np.dtype(meta.get("dtype", "float32")),
+    net = Sequential.from_architecture(meta.get("architecture"), dtype=meta.get("dtype"),
                                        source=f"checkpoint {path!r}")
     net.load_state_arrays(arrays, "online/", source=f"checkpoint {path!r}")
     return net, meta

@@ -2,7 +2,7 @@
 
     train:   run.py <cmd> [--seed S] [--steps N] [--out DIR] [any config flag ...]
     resume:  run.py <cmd> --resume DIR [--steps N]
-    watch:   run.py <cmd> --eval PATH [--episodes K] [--gif FILE]
+    watch:   run.py <cmd> --eval PATH [--episodes K] [--gif FILE] [--filters FILE]
 
 A command is described by a `Command` (its name, its config dataclass and
 how to build its Task); `run_command` does the rest.  Following one flag,
@@ -23,15 +23,16 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from PIL import Image
 
 from ..dqn import DQNAgent
 from ..dqn_config import DQNConfig
 from ..train import Task, play_episode, train
 from .checkpoints import load_policy
 from .flags import add_flags, from_args
+from .pictures import filters_picture, q_value_frames, save_gif
 
 GIF_MAX_FRAMES = 2_000       # keeps a GIF of a long Atari game to a few MB
+FEATURE_STEP = 50            # --filters shows the feature maps of episode 1's state at this step
 
 
 @dataclass(frozen=True)
@@ -78,26 +79,42 @@ def _resumed_config(cfg: DQNConfig, folder: str, argv: list[str]) -> DQNConfig:
     return dataclasses.replace(cfg, **values)
 
 
-def _watch(cfg: DQNConfig, task: Task, path: str, episodes: int, gif: str | None) -> None:
-    """--eval: play `episodes` episodes with a saved network, optionally recording a GIF."""
+def _watch(cfg: DQNConfig, task: Task, path: str, episodes: int, gif: str | None,
+           filters: str | None = None) -> None:
+    """--eval: play `episodes` episodes with a saved network, optionally recording episode 1
+    as a GIF (the game, each action's Q-value, the trace of V(s) = max_a Q(s, a)) and a
+    picture of the first layer's filters and feature maps (rl/cli/pictures.py).
+
+    Episodes are seeded as evaluate() seeds them, so `--seed S` replays the evaluation a run
+    made with seed S: a run with --seed R ends with its final
+    evaluation at S = R + FINAL_EVAL_SEED (rl/train.py)."""
     if episodes < 1:
         raise UsageError(f"--episodes must be a positive integer, got {episodes}")
     net, _ = load_policy(path, task.env_id)
     agent = DQNAgent(net, input_scale=task.input_scale)           # acting only: no optimizer
     rng = np.random.default_rng(cfg.seed)
     env = task.make_eval_env(cfg.seed, render=gif is not None)
-    env.reset(seed=cfg.seed)
-    frames = []
+    episode1 = []                     # per step of episode 1: (screen or None, Q(s, ·; θ), s)
+
+    def record(e, obs):
+        if len(episode1) < GIF_MAX_FRAMES:
+            episode1.append((e.render() if gif else None, agent.q_values(obs[None])[0], obs))
+
     returns = []
     for k in range(episodes):
-        record = (lambda e: len(frames) < GIF_MAX_FRAMES and frames.append(e.render())) \
-            if gif is not None and k == 0 else None
-        returns.append(play_episode(agent, env, cfg.eval_epsilon, rng, on_frame=record))
+        returns.append(play_episode(agent, env, cfg.eval_epsilon, rng, seed=cfg.seed if k == 0 else None,
+                                    on_frame=record if k == 0 and (gif or filters) else None))
         print(f"episode {k + 1}: return {returns[-1]:g}", file=sys.stderr)
     if gif is not None:
-        images = [Image.fromarray(f) for f in frames]
-        images[0].save(gif, save_all=True, append_images=images[1:], duration=33, loop=0)
-        print(f"wrote {gif} ({len(images)} frames of episode 1)", file=sys.stderr)
+        names = getattr(env, "meanings", None) or [str(a) for a in range(agent.n_actions)]
+        images = q_value_frames([f for f, _, _ in episode1], [q for _, q, _ in episode1], names)
+        save_gif(images, gif)
+        print(f"wrote {gif} ({len(images)} frames of episode 1, with Q-values)", file=sys.stderr)
+    if filters is not None:
+        step = min(FEATURE_STEP, len(episode1) - 1)
+        filters_picture(net, agent.prep(episode1[step][2][None])[0]).save(filters)
+        print(f"wrote {filters} (first-layer weights; feature maps of episode 1, step {step})",
+              file=sys.stderr)
     print(f"mean_return={np.mean(returns):g} episodes={episodes}")
 
 
@@ -111,7 +128,10 @@ def run_command(argv: list[str], command: Command) -> int:
     parser.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
     parser.add_argument("--eval", metavar="PATH", help="play a saved best.npz / checkpoint.npz instead of training")
     parser.add_argument("--episodes", type=int, default=10, help="episodes to play with --eval (default: 10)")
-    parser.add_argument("--gif", metavar="FILE", help="with --eval: save episode 1 as an animated GIF")
+    parser.add_argument("--gif", metavar="FILE", help="with --eval: save episode 1 as an animated GIF, "
+                        "with each action's Q-value and the trace of V(s) = max_a Q(s, a) beside the game")
+    parser.add_argument("--filters", metavar="FILE", help="with --eval: save a PNG of the first layer's "
+                        f"weights and of the feature maps of episode 1's state at step {FEATURE_STEP}")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)          # argparse itself exits with status 2 on bad flags
 
@@ -122,10 +142,10 @@ def run_command(argv: list[str], command: Command) -> int:
         cfg.validate()
         task = command.make_task(cfg)
         if args.eval:
-            _watch(cfg, task, args.eval, args.episodes, args.gif)
+            _watch(cfg, task, args.eval, args.episodes, args.gif, args.filters)
             return 0
-        if args.gif:
-            raise UsageError("--gif works only together with --eval PATH")
+        if args.gif or args.filters:
+            raise UsageError(f"--{'gif' if args.gif else 'filters'} works only together with --eval PATH")
         out = args.resume or args.out or os.path.join("runs", cfg.run_name())
         _check_writable(out)
     except (UsageError, OSError, ValueError) as e:      # CheckpointError is a ValueError

@@ -14,7 +14,7 @@ import numpy as np
 from rl.gridworld import ACTIONS, BOOK_GRID, GridWorld, parse_layout
 from rl.qlearning import q_learning
 from rl.value_iteration import (bellman_backup, bellman_residual, greedy_policy,
-                                value_iteration)
+                                value_iterates, value_iteration)
 
 from .flags import add_flags, from_args
 
@@ -23,6 +23,8 @@ CELL_WIDTH = 7                                      # fits "-100.00" with a spac
 DESCRIPTION = "Value iteration and tabular Q-learning on a grid world, printed as text grids."
 TIE = 1e-6                                          # Q* values this close count as equal
 GAP = "    "                                        # between grids printed side by side
+Q_CELL_WIDTH = 14                                   # fits "-0.12  -0.34" and a space
+GRIDS_PER_ROW = 4                                   # V_k grids printed side by side
 
 
 @dataclass
@@ -53,6 +55,11 @@ class GridWorldConfig:
     """an episode is cut after this many steps"""
     seed: int = 0
     """seed of Q-learning's random numbers: the same seed prints the same grids"""
+    show_iterations: int = 0
+    """also print V_0 = 0, V_1, ..., V_K of value iteration for this K: how value spreads
+    out from the exits, one step per iteration"""
+    show_q: bool = False
+    """also print Q*(s, a) of every cell as CS188 draws it: N above, W and E beside, S below"""
 
 
 def load_layout_text(layout: str) -> str:
@@ -95,6 +102,38 @@ def policy_text(mdp: GridWorld, policy: np.ndarray) -> Callable[[int], str]:
     return text
 
 
+def iterations_text(mdp: GridWorld, k: int) -> str:
+    """V_0 ... V_k of value iteration as grids, GRIDS_PER_ROW to a row."""
+    if k < 0:
+        raise ValueError(f"--show-iterations must be 0 or more, got {k}")
+    everywhere = np.ones(mdp.n_states, dtype=bool)
+    grids = [grid_lines(mdp, f"V_{i}", values_text(V, everywhere))
+             for i, V in enumerate(value_iterates(mdp, k))]
+    return "\n\n".join(side_by_side(*grids[i:i + GRIDS_PER_ROW])
+                       for i in range(0, len(grids), GRIDS_PER_ROW))
+
+
+def q_grid_text(mdp: GridWorld, Q: np.ndarray) -> str:
+    """Q(s, a) of every cell in three lines: Q(s, N) on top, Q(s, W) and Q(s, E) in the middle,
+    Q(s, S) below; an exit cell shows its reward, a wall '#'.  Q: (S, A)."""
+    height, width = mdp.layout.walls.shape
+    lines = []
+    for r in range(height):
+        rows = ["", "", ""]
+        for c in range(width):
+            s = mdp.state_of.get((r, c))
+            if s is None:
+                cell = ("", "#", "")
+            elif mdp.is_exit(s):
+                cell = ("", f"[{mdp.layout.exits[(r, c)]:+g}]", "")
+            else:
+                q = dict(zip(ACTIONS, Q[s]))
+                cell = (f"{q['N']:.2f}", f"{q['W']:.2f}  {q['E']:.2f}", f"{q['S']:.2f}")
+            rows = [row + text.center(Q_CELL_WIDTH) for row, text in zip(rows, cell)]
+        lines += [row.rstrip() for row in rows] + [""]
+    return "\n".join(lines).rstrip()
+
+
 def report(cfg: GridWorldConfig) -> str:
     """Solve the grid world both ways and return the printout. Raises ValueError on bad input."""
     mdp = GridWorld(parse_layout(load_layout_text(cfg.layout)), noise=cfg.noise,
@@ -108,6 +147,15 @@ def report(cfg: GridWorldConfig) -> str:
                             seed=cfg.seed)
     name = "the book grid" if cfg.layout == "book" else cfg.layout
     height, width = mdp.layout.walls.shape
+    extra = []
+    if cfg.show_iterations:
+        extra += ["", f"Value iteration, the first {cfg.show_iterations} updates from V_0 = 0 "
+                  f"(V_k: the best expected return in k steps):", "",
+                  iterations_text(mdp, cfg.show_iterations)]
+    if cfg.show_q:
+        extra += ["", "Q*(s, a) = Σ_s' T(s, a, s') [R + γ V*(s')] of each move: "
+                  "N above, W and E beside, S below; V*(s) is the largest of the four:", "",
+                  q_grid_text(mdp, bellman_backup(mdp, V_star))]
     return "\n".join([
         f"Grid world: {name} ({height} x {width} cells), noise {cfg.noise:g}, "
         f"discount {cfg.discount:g}, living reward {cfg.living_reward:g}",
@@ -118,6 +166,7 @@ def report(cfg: GridWorldConfig) -> str:
         f"seed {cfg.seed}, {'exploring starts' if cfg.exploring_starts else 'starting at S'}.",
         "",
         compare(mdp, V_star, Q, updates),
+        *extra,
     ])
 
 

@@ -1,24 +1,23 @@
 """curve.png: the learning curve, drawn with pillow (no matplotlib needed).
 
 Grey dots are the returns of training episodes (ε-greedy, so noisy), the
-blue line their running mean, red squares the greedy evaluations.
+blue line their running mean, red squares the greedy evaluations.  Beside
+them, the average max_a Q(s, a) over the held-out states (rl/held_out.py):
+the same states every time, so it rises smoothly where returns are noisy.
 """
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .pictures import HELD_OUT_TITLE, _ticks, beside, line_chart
+
 W, H, LEFT, RIGHT, TOP, BOTTOM = 800, 480, 70, 20, 40, 50
-
-
-def _ticks(lo: float, hi: float, n: int = 5) -> list:
-    raw = (hi - lo) / n
-    mag = 10 ** np.floor(np.log10(raw)) if raw > 0 else 1
-    step = min((m * mag for m in (1, 2, 5, 10) if m * mag >= raw), default=mag)
-    return list(np.arange(np.ceil(lo / step) * step, hi + 1e-9, step))
+Q_PANEL_W = 420
 
 
 def plot_curve(path: str, title: str, episode_steps, episode_returns, eval_steps, eval_returns,
-               total_steps: int, threshold: float | None = None, window: int = 20) -> None:
-    """Write the learning curve to `path` (PNG)."""
+               total_steps: int, threshold: float | None = None, window: int = 20,
+               q_steps=(), avg_max_q=()) -> None:
+    """Write the learning curve to `path` (PNG), with the average max Q beside it if given."""
     img = Image.new("RGB", (W, H), "white")
     d = ImageDraw.Draw(img)
     ys = list(episode_returns) + list(eval_returns) + ([threshold] if threshold is not None else [])
@@ -61,4 +60,7 @@ def plot_curve(path: str, title: str, episode_steps, episode_returns, eval_steps
         d.rectangle([x0 - 3, y0 - 3, x0 + 3, y0 + 3], fill=(210, 40, 40))
     d.text((W - RIGHT - 330, TOP + 5), "grey: episodes   blue: running mean   red: greedy eval",
            fill="black")
+    if len(avg_max_q):
+        img = beside(img, line_chart(HELD_OUT_TITLE, q_steps, avg_max_q, x_hi, size=(Q_PANEL_W, H),
+                                     x_label="environment steps"))
     img.save(path)

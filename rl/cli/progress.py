@@ -10,7 +10,7 @@ import sys
 import time
 
 CSV_COLUMNS = ["step", "episode", "recent_mean_return", "epsilon", "loss", "steps_per_s",
-               "eval_mean_return"]
+               "eval_mean_return", "avg_max_q"]
 
 
 def format_duration(seconds: float) -> str:

@@ -82,7 +82,8 @@ class RunFolder:
                         "epsilon": f"{epsilon:.4f}",
                         "loss": "" if run.last_loss is None else f"{run.last_loss:.6f}",
                         "steps_per_s": f"{self.steps_per_s:.0f}",
-                        "eval_mean_return": "" if evaluated is None else f"{evaluated:.3f}"})
+                        "eval_mean_return": "" if evaluated is None else f"{evaluated:.3f}",
+                        "avg_max_q": f"{run.avg_max_q[-1]:.4f}"})
         if self.line is not None and (evaluated is not None or not self.line.live):
             self.line.log(run.step, run.episode, recent, epsilon, self.steps_per_s,
                           extra="" if evaluated is None else f"  eval {evaluated:.1f}")
@@ -98,7 +99,8 @@ class RunFolder:
 
     def plot(self, run) -> None:
         plot_curve(self.path["curve.png"], self.task.env_id, run.episode_steps, run.episode_returns,
-                   run.eval_steps, run.eval_returns, self.cfg.steps, self.task.reward_threshold)
+                   run.eval_steps, run.eval_returns, self.cfg.steps, self.task.reward_threshold,
+                   q_steps=run.q_steps, avg_max_q=run.avg_max_q)
 
     def save_summary(self, result) -> None:
         write_json(self.path["summary.json"], dataclasses.asdict(result))

@@ -1,4 +1,5 @@
-"""Checkpoints: exact round trips, clear errors for bad files, no pickle, atomic writes."""
+"""Checkpoints, through the one save/load path a run uses (rl/cli/checkpoints.py on top of
+nnpy's safe .npz files): exact round trips, clear errors for bad files, no pickle, atomic writes."""
 import json
 import os
 import pickle
@@ -8,6 +9,9 @@ import numpy as np
 import pytest
 
 from nnpy import CheckpointError, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, load_npz, save_npz
+from rl.cli.checkpoints import load_policy, save_policy
+
+ENV = "Test-v0"
 
 
 def small_net(dtype=np.float32, seed: int = 0) -> Sequential:
@@ -21,7 +25,7 @@ def saved(tmp_path):
     """A good checkpoint on disk, and the network it holds."""
     net = small_net()
     path = tmp_path / "net.npz"
-    net.save(str(path))
+    save_policy(str(path), net, ENV, {})
     return path, net
 
 
@@ -29,15 +33,15 @@ def saved(tmp_path):
 def test_save_load_round_trip(tmp_path, dtype):
     net = small_net(dtype)
     path = str(tmp_path / "net.npz")
-    net.save(path, extra_meta={"step": 1234})
-    loaded = Sequential.load(path)
+    save_policy(path, net, ENV, {"step": 1234})
+    loaded, meta = load_policy(path, ENV)
     assert loaded.architecture() == net.architecture()
     for k, p in net.parameters().items():
         assert loaded.parameters()[k].dtype == dtype
         np.testing.assert_array_equal(loaded.parameters()[k], p)
     x = np.random.default_rng(1).random((2, 8, 8, 2)).astype(dtype)
     np.testing.assert_array_equal(loaded.forward(x), net.forward(x))
-    assert load_npz(path)[1]["step"] == 1234
+    assert meta["step"] == 1234
     assert os.listdir(tmp_path) == ["net.npz"]                    # no temporary file left
 
 
@@ -50,6 +54,8 @@ def test_save_npz_load_npz_round_trip(tmp_path):
     for k in arrays:
         np.testing.assert_array_equal(loaded[k], arrays[k])
         assert loaded[k].dtype == arrays[k].dtype
+    with pytest.raises(CheckpointError, match="is of kind 'test', expected 'other'"):
+        load_npz(str(tmp_path / "x.npz"), kind="other")
 
 
 @pytest.mark.parametrize("damage", ["empty", "truncated", "flipped byte", "garbage", "pickle file"])
@@ -60,34 +66,35 @@ def test_corrupt_files_give_a_clear_error(saved, damage):
                       "truncated": data[:len(data) // 2],
                       "flipped byte": data[:200] + bytes([data[200] ^ 0xFF]) + data[201:],
                       "garbage": b"not a checkpoint " * 20,
-                      "pickle file": pickle.dumps({"0.w": np.zeros(3)})}[damage])
+                      "pickle file": pickle.dumps({"online/0.w": np.zeros(3)})}[damage])
     with pytest.raises(CheckpointError, match="is corrupt or not an .npz file"):
-        Sequential.load(str(path))
+        load_policy(str(path), ENV)
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
-        Sequential.load(str(tmp_path / "nope.npz"))
+        load_policy(str(tmp_path / "nope.npz"), ENV)
 
 
-SEQ = '{"kind": "nnpy.Sequential", "dtype": "float32", '
+SEQ = '{"kind": "numpy-dqn/policy", "env_id": "Test-v0", "dtype": "float32", '
 DENSE_36_3 = SEQ + '"architecture": [{"type": "Dense", "in_features": 36, "out_features": 3}]}'
 
 
 @pytest.mark.parametrize("meta, arrays, message", [
     (None, {}, "has no __meta__ entry"),
-    ('{"kind": "rl.Agent"}', {}, "is of kind 'rl.Agent', expected 'nnpy.Sequential'"),
+    ('{"kind": "rl.Agent"}', {}, "is a 'rl.Agent' file, not a numpy-dqn policy"),
+    ('{"kind": "numpy-dqn/policy", "env_id": "Pong"}', {}, "was trained on 'Pong', not 'Test-v0'"),
     ("{not json", {}, "has unreadable metadata"),
     ("[1, 2]", {}, "metadata that is not a JSON object"),
-    (SEQ + '"architecture": []}', {}, "needs a non-empty 'architecture' list"),
-    ('{"kind": "nnpy.Sequential", "dtype": "object", "architecture": [{"type": "ReLU"}]}', {},
-     "float32/float64 'dtype'"),
+    (SEQ + '"architecture": []}', {}, "the architecture must be a non-empty list"),
+    ('{"kind": "numpy-dqn/policy", "env_id": "Test-v0", "dtype": "object", "architecture": [{"type": "ReLU"}]}',
+     {}, "dtype must be float32 or float64, got 'object'"),
     (SEQ + '"architecture": [{"type": "LSTM"}]}', {}, "layer 0 has unknown type 'LSTM'"),
     (SEQ + '"architecture": [{"type": "Dense", "in_features": 0, "out_features": 2}]}', {},
      "layer 0 (Dense) is malformed"),
-    (DENSE_36_3, {"0.w": np.zeros((3, 36), dtype=np.float32)},
-     "parameter '0.w' has shape (3, 36), the network expects (36, 3)"),
-    (DENSE_36_3, {}, "is missing parameter '0.w'"),
+    (DENSE_36_3, {"online/0.w": np.zeros((3, 36), dtype=np.float32)},
+     "parameter 'online/0.w' has shape (3, 36), the network expects (36, 3)"),
+    (DENSE_36_3, {}, "is missing parameter 'online/0.w'"),
 ])
 def test_bad_or_mismatched_contents_give_a_clear_error(tmp_path, meta, arrays, message):
     if meta is not None:
@@ -95,7 +102,7 @@ def test_bad_or_mismatched_contents_give_a_clear_error(tmp_path, meta, arrays, m
     path = tmp_path / "bad.npz"
     np.savez(path, placeholder=np.zeros(1), **arrays)
     with pytest.raises(CheckpointError, match=re.escape(message)):
-        Sequential.load(str(path))
+        load_policy(str(path), ENV)
 
 
 class OpensAFile:
@@ -112,7 +119,7 @@ def test_pickled_object_arrays_are_refused_and_never_unpickled(saved, tmp_path, 
     path, net = saved
     marker = tmp_path / "code-ran"
     arrays, meta = load_npz(str(path))
-    arrays["0.w"] = np.array([OpensAFile(marker)], dtype=object)   # np.savez pickles object arrays
+    arrays["online/0.w"] = np.array([OpensAFile(marker)], dtype=object)   # np.savez pickles object arrays
     np.savez(path, __meta__=np.array(json.dumps(meta)), **arrays)
 
     def no_pickle(*args, **kwargs):
@@ -122,7 +129,7 @@ def test_pickled_object_arrays_are_refused_and_never_unpickled(saved, tmp_path, 
     with pytest.raises(CheckpointError, match="Object arrays cannot be loaded"):
         load_npz(str(path))
     with pytest.raises(CheckpointError):
-        Sequential.load(str(path))
+        load_policy(str(path), ENV)
     assert not marker.exists()
 
 
@@ -144,10 +151,10 @@ def test_a_failed_save_never_replaces_a_good_checkpoint(saved, monkeypatch, targ
     good_bytes = path.read_bytes()
     monkeypatch.setattr(np if target == "savez" else os, target, replacement)
     with pytest.raises(error):
-        small_net(seed=1).save(str(path))
+        save_policy(str(path), small_net(seed=1), ENV, {})
     monkeypatch.undo()
     assert path.read_bytes() == good_bytes
     assert os.listdir(path.parent) == ["net.npz"]                 # the temporary file is gone
-    loaded = Sequential.load(str(path))
+    loaded, _ = load_policy(str(path), ENV)
     for k, p in net.parameters().items():
         np.testing.assert_array_equal(loaded.parameters()[k], p)
