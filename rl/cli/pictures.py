@@ -3,7 +3,8 @@
     line_chart          a value against environment steps (the average max Q of curve.png,
                         and the V(s) trace of a GIF)
     q_value_frames      a GIF frame per step: the game, each action's Q(s, a) as a bar, and
-                        V(s) = max_a Q(s, a) over the episode so far (Mnih et al. 2015, Fig. 3)
+                        V(s) = max_a Q(s, a) over the episode so far (Mnih et al. 2013,
+                        Fig. 3; 2015, Extended Data Fig. 2)
     filters_picture     the first layer's weights and the feature maps of one input
 
 Every function returns a PIL image; the caller saves it.
