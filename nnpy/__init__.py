@@ -3,7 +3,7 @@
 Layers (forward and backward side by side), losses, optimizers, a
 Sequential container, safe checkpoint files, and a gradient checker.
 """
-from .activations import Flatten, ReLU
+from .activations import ACTIVATIONS, Flatten, ReLU, Sigmoid, Tanh
 from .checkpoint import CheckpointError, load_npz, save_npz
 from .conv import Conv2D, col2im, conv2d_naive, conv_output_size, im2col
 from .dense import Dense

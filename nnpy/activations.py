@@ -82,6 +82,10 @@ class Tanh(Layer):
         return {"type": "Tanh"}
 
 
+#: name -> activation layer class (CartPole's --activation offers exactly these)
+ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+
+
 class Flatten(Layer):
     """(N, H, W, C) -> (N, H*W*C), row-major, so Dense sees channels fastest."""
 

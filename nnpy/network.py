@@ -13,14 +13,14 @@ import copy
 
 import numpy as np
 
-from .activations import Flatten, ReLU
+from .activations import Flatten, ReLU, Sigmoid, Tanh
 from .checkpoint import CheckpointError
 from .conv import Conv2D
 from .dense import Dense
 from .layer import Layer
 from .pool import MaxPool2D
 
-LAYER_TYPES = {cls.__name__: cls for cls in (Conv2D, Dense, ReLU, Flatten, MaxPool2D)}
+LAYER_TYPES = {cls.__name__: cls for cls in (Conv2D, Dense, ReLU, Sigmoid, Tanh, Flatten, MaxPool2D)}
 
 
 class Sequential:

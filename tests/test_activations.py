@@ -46,3 +46,21 @@ def test_gradients_float64(make):
 @pytest.mark.parametrize("make", [Sigmoid, Tanh])
 def test_config_names_the_layer(make):
     assert make().config() == {"type": make.__name__}
+
+
+def test_a_network_with_sigmoid_and_tanh_rebuilds_from_its_architecture():
+    """Checkpoints store architecture(); --eval rebuilds the net from it, so both must be known."""
+    from nnpy import Dense, Sequential
+    rng = np.random.default_rng(0)
+    net = Sequential([Dense(3, 4, rng=rng), Sigmoid(), Dense(4, 2, rng=rng), Tanh()])
+    copy = Sequential.from_architecture(net.architecture())
+    copy.load_state_arrays(net.state_arrays())
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(copy.forward(x), net.forward(x))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_cartpole_mlp_with_a_classic_activation(activation):
+    from rl.cli.cartpole import build_mlp
+    net = build_mlp(8, np.random.default_rng(0), activation)
+    assert [layer.config()["type"] for layer in net.layers[1::2]] == [activation.title(), activation.title()]

@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 from PIL import Image, ImageDraw
 
-from nnpy import Dense, ReLU, Sequential
+from nnpy import ACTIVATIONS, Dense, Sequential
 
 from ..dqn_config import POSITIVE, DQNConfig, check_ranges
 from ..replay import ReplayMemory
@@ -22,8 +22,13 @@ ENV_ID = "CartPole-v1"
 
 @dataclass
 class CartPoleConfig(DQNConfig):
+    CHOICES = {**DQNConfig.CHOICES, "activation": ACTIVATIONS}
+
     steps: int = 50_000
     """environment steps to train for (the goal: solved within 50,000)"""
+    activation: str = "relu"
+    """activation after each hidden layer (nnpy/activations.py): relu, or the classic sigmoid
+    and tanh, which saturate"""
     hidden: int = 64
     """units in each of the two hidden layers of the MLP 4 -> hidden -> hidden -> 2; RL-Zoo's
     256 makes each update ~4x slower here, and 64 solves seeds 0-4 with the phases below"""
@@ -56,9 +61,10 @@ class CartPoleConfig(DQNConfig):
         check_ranges(self, {"hidden": POSITIVE})
 
 
-def build_mlp(hidden: int, rng: np.random.Generator) -> Sequential:
-    """Q-network for CartPole: (B, 4) -> (B, 2)."""
-    return Sequential([Dense(4, hidden, rng=rng), ReLU(), Dense(hidden, hidden, rng=rng), ReLU(),
+def build_mlp(hidden: int, rng: np.random.Generator, activation: str = "relu") -> Sequential:
+    """Q-network for CartPole: (B, 4) -> (B, 2), an activation after each hidden layer."""
+    act = ACTIVATIONS[activation]
+    return Sequential([Dense(4, hidden, rng=rng), act(), Dense(hidden, hidden, rng=rng), act(),
                        Dense(hidden, 2, rng=rng)])
 
 
@@ -101,7 +107,7 @@ def make_task(cfg: CartPoleConfig) -> Task:
         env_id=ENV_ID,
         make_env=lambda seed: gym.make(ENV_ID),
         make_eval_env=make_eval_env,
-        build_net=lambda rng: build_mlp(cfg.hidden, rng),
+        build_net=lambda rng: build_mlp(cfg.hidden, rng, cfg.activation),
         make_memory=lambda: ReplayMemory(cfg.buffer_size, (4,), np.float32, cfg.gamma, cfg.n_step,
                                          seed=cfg.seed),
         reward_threshold=475.0,
