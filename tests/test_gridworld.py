@@ -10,6 +10,7 @@ from dataclasses import fields
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from rl.gridworld import ACTIONS, BOOK_GRID, GridWorld, LayoutError, parse_layout
 from rl.cli.gridworld import GridWorldConfig, main
@@ -289,6 +290,20 @@ def test_cli_shows_value_iteration_step_by_step_and_q_of_every_move(capsys):
     i = next(k for k, line in enumerate(lines) if line.startswith("  0.57  0.64"))
     assert lines[i - 1].strip().startswith("0.59") and lines[i + 1].strip().startswith("0.53")
     assert "[+1]" in lines[i]                                              # the exit, in the same row
+
+
+def test_cli_draws_q_star_as_four_triangles_a_cell(tmp_path, capsys):
+    path = str(tmp_path / "q.png")
+    assert main(["--episodes", "10", "--q-picture", path]) == 0
+    assert f"wrote {path}" in capsys.readouterr().out
+    with Image.open(path) as img:
+        assert img.size == (4 * 110 + 1, 3 * 110 + 1)                       # the 4 x 3 book grid
+        rgb = img.convert("RGB")
+        assert rgb.getpixel((3 * 110 + 20, 20))[1] > 200                     # the +1 exit: bright green
+        assert rgb.getpixel((3 * 110 + 20, 110 + 20))[0] > 200               # the -1 exit: bright red
+        assert rgb.getpixel((110 + 55, 110 + 55)) == (128, 128, 128)         # the wall
+        r, g, b = rgb.getpixel((2 * 110 + 100, 110 + 55))                   # (row 2, col 3) E: -0.60
+        assert r > g
 
 
 def test_cli_reads_a_layout_file(tmp_path, capsys):

@@ -17,6 +17,7 @@ from rl.value_iteration import (bellman_backup, bellman_residual, greedy_policy,
                                 value_iterates, value_iteration)
 
 from .flags import add_flags, from_args
+from .pictures import quadrant_grid
 
 ARROWS = {"N": "^", "S": "v", "E": ">", "W": "<"}   # ASCII, so any terminal can print them
 CELL_WIDTH = 7                                      # fits "-100.00" with a space before it
@@ -60,6 +61,9 @@ class GridWorldConfig:
     out from the exits, one step per iteration"""
     show_q: bool = False
     """also print Q*(s, a) of every cell as CS188 draws it: N above, W and E beside, S below"""
+    q_picture: str = ""
+    """also draw Q*(s, a) of every cell into this PNG file: four triangles a cell, one per move,
+    green for positive values and red for negative (the CS188 picture)"""
 
 
 def load_layout_text(layout: str) -> str:
@@ -152,6 +156,15 @@ def report(cfg: GridWorldConfig) -> str:
         extra += ["", f"Value iteration, the first {cfg.show_iterations} updates from V_0 = 0 "
                   f"(V_k: the best expected return in k steps):", "",
                   iterations_text(mdp, cfg.show_iterations)]
+    if cfg.q_picture:
+        Q_star = bellman_backup(mdp, V_star)
+        moves = {mdp.cells[s]: dict(zip(ACTIONS, Q_star[s])) for s in mdp.non_exits}
+        exits = {cell: reward for cell, reward in mdp.layout.exits.items()}
+        try:
+            quadrant_grid(mdp.layout.walls.shape, moves, exits).save(cfg.q_picture)
+        except (OSError, ValueError) as e:
+            raise ValueError(f"cannot write --q-picture {cfg.q_picture!r}: {e}") from None
+        extra += ["", f"wrote {cfg.q_picture}: Q*(s, a) of every cell, four triangles a cell"]
     if cfg.show_q:
         extra += ["", "Q*(s, a) = Σ_s' T(s, a, s') [R + γ V*(s')] of each move: "
                   "N above, W and E beside, S below; V*(s) is the largest of the four:", "",

@@ -6,6 +6,8 @@
                         V(s) = max_a Q(s, a) over the episode so far (Mnih et al. 2013,
                         Fig. 3; 2015, Extended Data Fig. 2)
     filters_picture     the first layer's weights and the feature maps of one input
+    quadrant_grid       a grid world's Q(s, a) as CS188 draws it: each cell cut into four
+                        triangles, one per move, green for positive values, red for negative
 
 Every function returns a PIL image; the caller saves it.
 """
@@ -136,6 +138,41 @@ def q_value_frames(frames: list[np.ndarray], qs: list[np.ndarray], names: list[s
             game = game.resize((round(game.width * scale), panel.height), Image.NEAREST)
         out.append(beside(game, panel))
     return out
+
+
+QUAD_CELL = 110
+QUAD_SIDES = {"N": lambda x, y, c: [(x, y), (x + c, y)], "S": lambda x, y, c: [(x, y + c), (x + c, y + c)],
+              "E": lambda x, y, c: [(x + c, y), (x + c, y + c)], "W": lambda x, y, c: [(x, y), (x, y + c)]}
+QUAD_TEXT = {"N": (0.5, 0.18), "S": (0.5, 0.82), "E": (0.8, 0.5), "W": (0.2, 0.5)}
+
+
+def value_colour(v: float, peak: float) -> tuple[int, int, int]:
+    """Black at 0, brighter green for positive and red for negative values, full at ±peak."""
+    t = min(abs(v) / peak, 1.0) if peak > 0 else 0.0
+    return (0, round(40 + 180 * t), 0) if v > 0 else (round(40 + 180 * t), 0, 0) if v < 0 else (0, 0, 0)
+
+
+def quadrant_grid(shape: tuple[int, int], moves: dict, exits: dict) -> Image.Image:
+    """shape: (rows, columns).  moves: (row, column) -> {"N": Q, "S": Q, "E": Q, "W": Q} for an
+    ordinary cell; exits: (row, column) -> reward.  Any other cell is drawn as a wall."""
+    rows, cols = shape
+    c = QUAD_CELL
+    img = Image.new("RGB", (cols * c + 1, rows * c + 1), (128, 128, 128))
+    d = ImageDraw.Draw(img)
+    peak = max([abs(v) for q in moves.values() for v in q.values()] + [abs(v) for v in exits.values()] + [1e-9])
+    for (r, col), q in moves.items():
+        x, y = col * c, r * c
+        centre = (x + c / 2, y + c / 2)
+        for move, side in QUAD_SIDES.items():
+            d.polygon(side(x, y, c) + [centre], fill=value_colour(q[move], peak), outline="white")
+            fx, fy = QUAD_TEXT[move]
+            d.text((x + fx * c - 14, y + fy * c - 6), f"{q[move]:.2f}", fill="white")
+    for (r, col), reward in exits.items():
+        x, y = col * c, r * c
+        d.rectangle([x, y, x + c, y + c], fill=value_colour(reward, peak), outline="white")
+        d.rectangle([x + 8, y + 8, x + c - 8, y + c - 8], outline="white")
+        d.text((x + c / 2 - 14, y + c / 2 - 6), f"{reward:+.2f}", fill="white")
+    return img
 
 
 def save_gif(images: list[Image.Image], path: str, ms_per_frame: int = 33) -> None:
