@@ -74,6 +74,10 @@ class AtariConfig(DQNConfig):
     """agent steps between progress.csv rows"""
     checkpoint_every: int = 25_000
     """agent steps between checkpoint.npz writes"""
+    stop_after_solved: int = 2
+    """stop once two evaluations in a row reach the game's goal (Pong: +18): the run's wall
+    time is then the time to beat the game, and the best network has been confirmed on a
+    second set of games before the final evaluation"""
 
     def run_name(self) -> str:
         return f"{resolve(self.game)}-{self.seed}"

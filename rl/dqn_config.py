@@ -87,6 +87,9 @@ class DQNConfig:
     """environment steps between progress.csv rows / printed lines"""
     checkpoint_every: int = 10_000
     """environment steps between checkpoint.npz writes (also written at the end and on Ctrl-C)"""
+    stop_after_solved: int = 0
+    """stop early once this many periodic evaluations in a row reached the task's goal
+    (CartPole 475, Pong +18); 0 = always train all steps"""
 
     def run_name(self) -> str:
         """The default run folder is runs/<run_name()>, e.g. runs/cartpole-0."""
@@ -105,6 +108,7 @@ class DQNConfig:
             "eval_every": POSITIVE, "eval_episodes": POSITIVE, "final_eval_episodes": POSITIVE,
             "log_every": POSITIVE, "checkpoint_every": POSITIVE,
             "seed": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
+            "stop_after_solved": AT_LEAST_0,
             "gamma": PROBABILITY,
             "lr": (lambda v: v > 0, "> 0"),
             "adam_eps": (lambda v: v > 0, "> 0"),

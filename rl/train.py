@@ -68,7 +68,9 @@ class RunState:
     eval_returns: list = field(default_factory=list)            # its mean return
     best_eval: float | None = None                              # the best mean so far ...
     best_step: int | None = None                                # ... and its step (best.npz)
-    solved_at_step: int | None = None                           # first evaluation >= threshold
+    solved_at_step: int | None = None                           # first evaluation >= threshold ...
+    solved_at_seconds: float | None = None                      # ... and the training time to it
+    solved_streak: int = 0                                      # evaluations >= threshold in a row
     wall_seconds: float = 0.0                                   # training time, over resumes
     last_loss: float | None = None                              # loss of the latest update
     q_steps: list = field(default_factory=list)                 # the step of each log row ...
@@ -87,12 +89,15 @@ class RunState:
         self.q_steps.append(self.step)
         self.avg_max_q.append(value)
 
-    def record_eval(self, mean: float, threshold: float | None) -> bool:
-        """Note an evaluation at this step; True if it is the best so far."""
+    def record_eval(self, mean: float, threshold: float | None, wall_seconds: float) -> bool:
+        """Note an evaluation at this step (wall_seconds of training so far); True if it is
+        the best so far."""
         self.eval_steps.append(self.step)
         self.eval_returns.append(mean)
-        if self.solved_at_step is None and threshold is not None and mean >= threshold:
-            self.solved_at_step = self.step
+        reached = threshold is not None and mean >= threshold
+        self.solved_streak = self.solved_streak + 1 if reached else 0
+        if reached and self.solved_at_step is None:
+            self.solved_at_step, self.solved_at_seconds = self.step, round(wall_seconds, 2)
         if self.best_eval is None or mean > self.best_eval:
             self.best_eval, self.best_step = mean, self.step
             return True
@@ -113,6 +118,9 @@ class Result:
     best_eval_mean_return: float | None
     best_eval_step: int | None
     solved_at_step: int | None
+    solved_at_seconds: float | None             # training wall time to the first evaluation >= threshold
+    last_eval_mean_return: float | None         # the network as training left it: the evaluation
+                                                # at the last step (None if none happened there)
     reward_threshold: float | None
     gradient_updates: int
     interrupted: bool
@@ -231,7 +239,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             if run.step % cfg.eval_every == 0:
                 evaluated = float(np.mean(evaluate(agent, eval_env, cfg.eval_episodes,
                                                    cfg.eval_epsilon, cfg.seed + EVAL_SEED)))
-                if run.record_eval(evaluated, task.reward_threshold):
+                if run.record_eval(evaluated, task.reward_threshold, time.monotonic() - started):
                     best_net.load_weights_from(agent.online)
                     folder.save_best(best_net)
                 folder.plot(run)
@@ -243,12 +251,25 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             if run.step % cfg.checkpoint_every == 0:
                 run.wall_seconds = time.monotonic() - started
                 folder.save_checkpoint(agent, run, act_rng, memory.rng)
+            if solved_for_good(run, cfg):
+                break
     run.wall_seconds = time.monotonic() - started
     folder.save_checkpoint(agent, run, act_rng, memory.rng)
-    if run.step < cfg.steps:
+    if interrupted(run, cfg):
         folder.message(f"interrupted at step {run.step:,}; checkpoint saved. Continue with: --resume {out_dir}")
         return result_of(run, cfg, task, agent, final_returns=[])
     return finish(run, cfg, task, agent, best_net, eval_env, folder, started)
+
+
+def solved_for_good(run: RunState, cfg: DQNConfig) -> bool:
+    """Early stop: the last cfg.stop_after_solved evaluations all reached the task's goal
+    (0 = never stop early), so the wall time is the time to solve, not a fixed budget."""
+    return cfg.stop_after_solved > 0 and run.solved_streak >= cfg.stop_after_solved
+
+
+def interrupted(run: RunState, cfg: DQNConfig) -> bool:
+    """Stopped by a signal before cfg.steps, and not because the goal was reached."""
+    return run.step < cfg.steps and not solved_for_good(run, cfg)
 
 
 def finish(run: RunState, cfg: DQNConfig, task: Task, agent: DQNAgent, best_net: Sequential,
@@ -276,5 +297,7 @@ def result_of(run: RunState, cfg: DQNConfig, task: Task, agent: DQNAgent, final_
         final_eval_mean_return=float(np.mean(final_returns)) if final_returns else None,
         final_eval_episodes=len(final_returns), final_eval_returns=[float(x) for x in final_returns],
         best_eval_mean_return=run.best_eval, best_eval_step=run.best_step,
-        solved_at_step=run.solved_at_step, reward_threshold=task.reward_threshold,
-        gradient_updates=agent.updates, interrupted=run.step < cfg.steps)
+        solved_at_step=run.solved_at_step, solved_at_seconds=run.solved_at_seconds,
+        last_eval_mean_return=run.eval_returns[-1] if run.eval_steps and run.eval_steps[-1] == run.step else None,
+        reward_threshold=task.reward_threshold, gradient_updates=agent.updates,
+        interrupted=interrupted(run, cfg))

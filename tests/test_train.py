@@ -1,11 +1,13 @@
 """The training loop's pieces: the optimizer it builds (centered RMSProp as the paper has it),
-and a short CartPole run that has to learn."""
+a short CartPole run that has to learn, the early stop once solved, and what summary.json reports."""
+import dataclasses
+
 import numpy as np
 import pytest
 
 from nnpy import CenteredRMSProp
 from rl.cli.cartpole import CartPoleConfig, make_task
-from rl.train import make_optimizer, train
+from rl.train import RunState, make_optimizer, solved_for_good, train
 
 
 def test_centered_rmsprop_reproduces_the_papers_update_on_a_summed_gradient():
@@ -45,3 +47,38 @@ def test_a_short_cartpole_run_beats_a_random_policy_clearly(tmp_path):
     result = train(cfg, make_task(cfg), str(tmp_path), quiet=True)
     assert not result.interrupted and result.steps == 6_000
     assert result.final_eval_mean_return > 100, result
+
+
+def test_a_solved_streak_counts_consecutive_evaluations_at_the_goal():
+    run = RunState()
+    for step, mean in [(1, 19.0), (2, 17.0), (3, 18.0), (4, 18.5)]:
+        run.step = step
+        run.record_eval(mean, threshold=18.0, wall_seconds=10.0 * step)
+    assert run.solved_at_step == 1 and run.solved_at_seconds == 10.0    # the first, not the last
+    assert run.solved_streak == 2                                        # 17 broke the first streak
+    assert solved_for_good(run, CartPoleConfig(stop_after_solved=2))
+    assert not solved_for_good(run, CartPoleConfig(stop_after_solved=3))
+    assert not solved_for_good(run, CartPoleConfig(stop_after_solved=0))  # 0: never stop early
+
+
+def test_training_stops_after_the_goal_is_reached_twice_and_still_evaluates_the_best(tmp_path):
+    # a goal every CartPole episode reaches (an episode lasts at least 8 steps), so the first
+    # two evaluations both count: the run must stop at the second, not train all 20,000 steps
+    cfg = CartPoleConfig(steps=20_000, learning_starts=200, eval_every=500, eval_episodes=2,
+                         final_eval_episodes=3, log_every=500, checkpoint_every=10_000,
+                         stop_after_solved=2)
+    task = dataclasses.replace(make_task(cfg), reward_threshold=5.0)
+    result = train(cfg, task, str(tmp_path), quiet=True)
+    assert result.steps == 1_000 and not result.interrupted
+    assert result.solved_at_step == 500 and result.solved_at_seconds > 0
+    assert result.final_eval_episodes == 3                     # a finished run: final evaluation done
+    assert result.last_eval_mean_return is not None            # the evaluation at the last step
+    assert (tmp_path / "summary.json").exists() and (tmp_path / "best.npz").exists()
+
+
+def test_the_last_networks_return_is_the_evaluation_at_the_last_step(tmp_path):
+    cfg = CartPoleConfig(steps=1_200, learning_starts=200, eval_every=500, eval_episodes=2,
+                         final_eval_episodes=2, log_every=500, checkpoint_every=10_000)
+    result = train(cfg, make_task(cfg), str(tmp_path), quiet=True)
+    assert result.last_eval_mean_return is None                # steps 500 and 1,000 only: not the last
+    assert result.solved_at_seconds is None and result.solved_at_step is None

@@ -1,0 +1,50 @@
+"""How long does `python run.py atari --game pong` take to beat Pong, seed by seed?
+
+Runs `run.py atari --game pong --seed S` for each seed, one after the other
+(a Pong run wants the machine to itself: two at once share the two cores and
+each runs at about half speed), and prints one row per seed and the medians:
+
+    seed | first eval ≥ 18 at step | minutes to it | final eval | wall min
+
+"first eval ≥ 18" is the first periodic evaluation (whole games, true score,
+the network as it was at that step) whose mean reached +18; minutes to it is
+the training wall time up to that evaluation; final eval is the mean over the
+final evaluation's games of the best network; wall min is the whole run,
+which stops early once evaluations show the game is solved (see --stop-at in
+`python run.py atari --help`).
+
+    python bench/pong.py --seeds 0-2
+    python bench/pong.py --seeds 3 -- --arch dqn2015     (flags after -- go to run.py)
+"""
+import sys
+
+from seeds import Column, fmt, main
+
+GOAL = 18.0
+
+
+def minutes(seconds):
+    return None if seconds is None else seconds / 60
+
+
+COLUMNS = [
+    Column("seed", lambda s: str(s["seed"])),
+    Column(f"first eval ≥ {GOAL:g} at step", lambda s: fmt(s["solved_at_step"], ","),
+           lambda s: s["solved_at_step"], ",.0f"),
+    Column("minutes to it", lambda s: fmt(minutes(s["solved_at_seconds"]), ".1f"),
+           lambda s: minutes(s["solved_at_seconds"])),
+    Column("final eval", lambda s: fmt(s["final_eval_mean_return"], "+.1f"),
+           lambda s: s["final_eval_mean_return"], "+.1f"),
+    Column("wall min", lambda s: fmt(minutes(s["wall_seconds"]), ".1f"), lambda s: minutes(s["wall_seconds"])),
+]
+
+
+def verdict(rows: list[dict]) -> str:
+    good = sum(s["final_eval_mean_return"] >= GOAL for s in rows)
+    hour = sum(s["solved_at_seconds"] is not None and s["solved_at_seconds"] <= 3600 for s in rows)
+    return (f"final eval ≥ +{GOAL:g}: {good} of {len(rows)} seeds; "
+            f"first eval ≥ +{GOAL:g} within 60 minutes: {hour} of {len(rows)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main("atari", __doc__, "0-2", COLUMNS, verdict, extra_args=["--game", "pong"]))
