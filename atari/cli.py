@@ -5,8 +5,6 @@ AtariConfig's field docstrings for why each differs from the 2015 paper.
 """
 from dataclasses import dataclass
 
-import numpy as np
-
 from rl.cli.command import Command, run_command
 from rl.dqn_config import AT_LEAST_0, DQNConfig, check_ranges
 from rl.train import Task
@@ -103,6 +101,7 @@ def make_task(cfg: AtariConfig) -> Task:
         make_eval_env=make_eval_env,
         build_net=lambda rng: build_net(cfg.arch, n_actions, rng),
         make_memory=lambda: FrameReplay(cfg.buffer_size, cfg.gamma, cfg.n_step, seed=cfg.seed),
+        memory_bytes_per_transition=FrameReplay.bytes_per_transition(),
         input_scale=1 / 255,
         reward_threshold=18.0 if rom == "pong" else None,   # this project's goal for Pong
         policy_meta={"game": rom, "arch": cfg.arch, "full_action_space": cfg.full_action_space,

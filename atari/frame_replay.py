@@ -48,6 +48,12 @@ class FrameReplay:
         self.rng = np.random.default_rng(seed)
         self.t = 0                                                         # steps ever added
 
+    @staticmethod
+    def bytes_per_transition(size: int = FRAME_SIZE) -> int:
+        """What one slot of the arrays above takes: frame + action + reward + 3 flags
+        (asked before allocating: rl/cli/memory.py)."""
+        return size * size * 1 + 8 + 4 + 3 * 1
+
     def __len__(self) -> int:
         return min(self.t, self.capacity)
 

@@ -6,6 +6,8 @@ import ale_py
 import gymnasium as gym
 
 gym.register_envs(ale_py)       # makes the "ALE/<Game>-v5" ids known to gymnasium
+# the emulator prints a two-line banner on every start; errors still get through
+ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
 
 
 def all_games() -> list[str]:

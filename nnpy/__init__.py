@@ -4,7 +4,7 @@ Layers (forward and backward side by side), losses, optimizers, a
 Sequential container, safe checkpoint files, and a gradient checker.
 """
 from .activations import ACTIVATIONS, Flatten, ReLU, Sigmoid, Tanh
-from .checkpoint import CheckpointError, load_npz, save_npz
+from .checkpoint import CheckpointError, atomic_file, load_npz, save_npz
 from .conv import Conv2D, col2im, conv2d_naive, conv_output_size, im2col
 from .dense import Dense
 from .gradcheck import check_layer, numerical_gradient, rel_error

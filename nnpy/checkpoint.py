@@ -14,23 +14,31 @@ import json
 import os
 import tempfile
 import zipfile
+from contextlib import contextmanager
 
 import numpy as np
 
 META_KEY = "__meta__"
+UMASK = os.umask(0o022)   # read the process's umask (the only way is to set it) ...
+os.umask(UMASK)           # ... and put it back at once
 
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupt, or not the kind expected."""
 
 
-def save_npz(path: str, arrays: dict, meta: dict) -> None:
-    """Atomically write `arrays` (name -> ndarray) and `meta` (JSON-able dict) to `path`."""
+@contextmanager
+def atomic_file(path: str, mode: str = "wb", **open_args):
+    """`with atomic_file(path) as f:` writes f to a temporary file in path's folder, flushes
+    it to disk and renames it over path when the block ends.  If anything goes wrong on the
+    way (a full disk, Ctrl-C), the temporary file is removed and path keeps its old content:
+    a reader only ever sees a whole old file or a whole new one."""
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{META_KEY: np.array(json.dumps(meta))}, **arrays)
+        os.chmod(tmp, 0o666 & ~UMASK)     # mkstemp makes it private (0600); give it open()'s mode
+        with os.fdopen(fd, mode, **open_args) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -38,6 +46,12 @@ def save_npz(path: str, arrays: dict, meta: dict) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def save_npz(path: str, arrays: dict, meta: dict) -> None:
+    """Atomically write `arrays` (name -> ndarray) and `meta` (JSON-able dict) to `path`."""
+    with atomic_file(path) as f:
+        np.savez(f, **{META_KEY: np.array(json.dumps(meta))}, **arrays)
 
 
 def load_npz(path: str, kind: str | None = None) -> tuple[dict, dict]:

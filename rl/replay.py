@@ -76,6 +76,12 @@ class ReplayMemory:
         self.rng = np.random.default_rng(seed)
         self.t = 0                              # transitions ever added
 
+    @staticmethod
+    def bytes_per_transition(obs_shape: tuple, obs_dtype=np.float32) -> int:
+        """What one slot of the arrays above takes: s and s' + action + reward + terminated +
+        ended (asked before allocating: rl/cli/memory.py)."""
+        return 2 * int(np.prod(obs_shape)) * np.dtype(obs_dtype).itemsize + 8 + 4 + 4 + 1
+
     def __len__(self) -> int:
         return min(self.t, self.capacity)
 

@@ -19,6 +19,7 @@ rl/replay.py.  The same loop trains CartPole and Atari; a `Task` supplies
 what differs (the environments, the network, the replay memory).  What the
 run writes to disk is done by RunFolder (rl/cli/run_folder.py).
 """
+import math
 import signal
 import time
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class Task:
     make_eval_env: Callable[[int], Any]     # seed -> evaluation environment (whole games, true score)
     build_net: Callable[[np.random.Generator], Sequential]
     make_memory: Callable[[], Any]          # -> replay memory with add() / sample() / __len__ / rng
+    memory_bytes_per_transition: int        # its size / capacity, checked against free RAM first
     input_scale: float = 1.0                # obs * input_scale = network input
     reward_threshold: float | None = None   # "solved" when an evaluation reaches this
     policy_meta: dict = field(default_factory=dict)   # stored in best.npz for --eval
@@ -161,6 +163,35 @@ def evaluate(agent: DQNAgent, env, episodes: int, epsilon: float, seed: int) -> 
             for k in range(episodes)]
 
 
+class Diverged(Exception):
+    """Training produced a non-finite loss or weight.  The run stops at once and saves
+    nothing more, so checkpoint.npz and best.npz keep the last finite networks."""
+
+
+def finite_loss(loss: float, run: RunState, step: int) -> float:
+    """loss, if it is finite; else raise Diverged.  Checked after every update: one test on
+    a scalar, nothing beside the update's own milliseconds.  run.last_loss is still the
+    previous update's (finite) loss here."""
+    if not math.isfinite(loss):
+        raise Diverged(f"training diverged at step {step:,}: the loss became {loss} "
+                       f"(last finite loss: {last_loss_text(run)})")
+    return loss
+
+
+def check_weights(agent: DQNAgent, run: RunState) -> None:
+    """Raise Diverged if any number in θ, θ⁻ or the optimizer's state is not finite.  An
+    update can leave NaN in θ while the loss it returned was still finite, so this runs
+    before every evaluation and every save (a pass over the arrays, rare enough to be free)."""
+    for name, array in agent.state_arrays().items():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise Diverged(f"training diverged by step {run.step:,}: {name} is not finite "
+                           f"(last finite loss: {last_loss_text(run)})")
+
+
+def last_loss_text(run: RunState) -> str:
+    return "none yet" if run.last_loss is None else f"{run.last_loss:.4g}"
+
+
 class StopOnSignal:
     """Inside `with StopOnSignal() as stop:`, Ctrl-C / SIGTERM only set `stop.requested`,
     which the loop checks between steps, so a checkpoint is never taken in the middle of an
@@ -229,7 +260,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             # learn: sample minibatches from D, one gradient step on L(θ) each
             if step >= learning_starts and step % cfg.train_every == 0:
                 for _ in range(cfg.gradient_steps):
-                    run.last_loss = agent.learn(memory.sample(cfg.batch_size))
+                    run.last_loss = finite_loss(agent.learn(memory.sample(cfg.batch_size)), run, step)
             # sync: θ⁻ <- θ every C steps
             if step >= learning_starts and step % cfg.target_update_every == 0:
                 agent.sync_target(cfg.tau)
@@ -237,6 +268,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             # evaluate the greedy policy; keep the best network
             evaluated = None
             if run.step % cfg.eval_every == 0:
+                check_weights(agent, run)                  # never play or keep a NaN network
                 evaluated = float(np.mean(evaluate(agent, eval_env, cfg.eval_episodes,
                                                    cfg.eval_epsilon, cfg.seed + EVAL_SEED)))
                 if run.record_eval(evaluated, task.reward_threshold, time.monotonic() - started):
@@ -250,10 +282,12 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             folder.show(run, epsilon)
             if run.step % cfg.checkpoint_every == 0:
                 run.wall_seconds = time.monotonic() - started
+                check_weights(agent, run)
                 folder.save_checkpoint(agent, run, act_rng, memory.rng)
             if solved_for_good(run, cfg):
                 break
     run.wall_seconds = time.monotonic() - started
+    check_weights(agent, run)
     folder.save_checkpoint(agent, run, act_rng, memory.rng)
     if interrupted(run, cfg):
         folder.message(f"interrupted at step {run.step:,}; checkpoint saved. Continue with: --resume {out_dir}")

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_FILES = {"config.json", "progress.csv", "curve.png", "checkpoint.npz", "best.npz", "summary.json"}
@@ -40,3 +41,17 @@ def read_csv(path: str) -> list[dict]:
 def read_json(path: str) -> dict:
     with open(path) as f:
         return json.load(f)
+
+
+def start_long_run(out: str, small: list[str], *, rows: int = 3) -> subprocess.Popen:
+    """A `run.py cartpole` subprocess with the flags `small` but a million steps, returned once
+    progress.csv has `rows` rows (learning under way); the test then signals it."""
+    csv_path = os.path.join(out, "progress.csv")
+    proc = subprocess.Popen([sys.executable, "run.py", "cartpole", *small, "--steps", "1000000",
+                             "--out", out], cwd=REPO, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (os.path.exists(csv_path) and len(read_csv(csv_path)) >= rows):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    return proc

@@ -8,9 +8,6 @@ so the whole file takes seconds; bench/cartpole.py is what checks that the defau
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 from dataclasses import fields
 from io import StringIO
 
@@ -18,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cli_helpers import ENV, REPO, RUN_FILES, error_line, read_csv, read_json, run_py
+from cli_helpers import RUN_FILES, error_line, read_csv, read_json, run_py, start_long_run
 from nnpy import load_npz, save_npz
 from rl.cli.cartpole import ENV_ID, CartPoleConfig, build_mlp, main
 from rl.cli.checkpoints import CHECKPOINT_KIND, save_policy
@@ -134,22 +131,9 @@ def test_resume_continues_where_the_run_stopped(trained, tmp_path):
     assert meta["run"]["step"] == 3000 and meta["updates"] > 0
 
 
-def _start_long_run(out: str) -> subprocess.Popen:
-    """A run.py cartpole subprocess, returned once learning is under way (step 1000)."""
-    csv_path = os.path.join(out, "progress.csv")
-    proc = subprocess.Popen([sys.executable, "run.py", "cartpole", *SMALL, "--steps", "1000000",
-                             "--out", out], cwd=REPO, env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (os.path.exists(csv_path) and len(read_csv(csv_path)) >= 3):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-        time.sleep(0.05)
-    return proc
-
-
 def test_ctrl_c_twice_still_exits_cleanly(tmp_path):
     out = str(tmp_path / "interrupted-twice")
-    proc = _start_long_run(out)
+    proc = start_long_run(out, SMALL)
     proc.send_signal(signal.SIGINT)
     proc.send_signal(signal.SIGINT)         # impatient: the second one stops at once
     _, stderr = proc.communicate(timeout=60)
@@ -160,7 +144,7 @@ def test_ctrl_c_twice_still_exits_cleanly(tmp_path):
 
 def test_ctrl_c_saves_a_valid_checkpoint_and_exits_130(tmp_path):
     out = str(tmp_path / "interrupted")
-    proc = _start_long_run(out)
+    proc = start_long_run(out, SMALL)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr

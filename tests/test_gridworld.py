@@ -345,4 +345,16 @@ def test_run_py_gridworld_without_traceback():
     ok, bad = run("--episodes", "100"), run("--discount", "1.5")
     assert ok.returncode == 0 and "greedy policy from Q" in ok.stdout
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
-    assert bad.stderr.startswith("run.py gridworld: discount must be in [0, 1]")
+    assert bad.stderr.startswith("run.py gridworld: error: discount must be in [0, 1]")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--noise", "abc"], "argument --noise: expected float, got 'abc'"),
+    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    (["--exploring-starts", "maybe"], "expected true or false, got 'maybe'"),
+])
+def test_a_malformed_flag_is_one_line_too(argv, message, capsys):
+    """Like run.py cartpole and atari: one line and status 2, not argparse's usage block."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("run.py gridworld: error: ") and message in err and err.count("\n") == 1

@@ -110,6 +110,7 @@ def make_task(cfg: CartPoleConfig) -> Task:
         build_net=lambda rng: build_mlp(cfg.hidden, rng, cfg.activation),
         make_memory=lambda: ReplayMemory(cfg.buffer_size, (4,), np.float32, cfg.gamma, cfg.n_step,
                                          seed=cfg.seed),
+        memory_bytes_per_transition=ReplayMemory.bytes_per_transition((4,), np.float32),
         reward_threshold=475.0,
     )
 

@@ -10,6 +10,8 @@ arrays under "online/" and its architecture in the metadata, so `--eval`
 accepts either; checkpoint.npz adds the target network, the optimizer
 state and the run's counters.
 """
+import numpy as np
+
 from nnpy import CheckpointError, Sequential, load_npz, save_npz
 
 CHECKPOINT_KIND = "numpy-dqn/checkpoint"
@@ -29,9 +31,19 @@ def save_checkpoint(path: str, agent, env_id: str, run_state: dict, extra: dict)
     save_npz(path, agent.state_arrays(), meta)
 
 
+def refuse_non_finite(arrays: dict, path: str) -> None:
+    """A training run never saves NaN or inf (rl/train.py checks before every save), so a
+    file that holds one was damaged or made elsewhere: refuse it rather than play with it."""
+    for name, a in arrays.items():
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise CheckpointError(f"checkpoint {path!r} holds non-finite numbers in {name!r}; "
+                                  f"use an earlier checkpoint or train again")
+
+
 def load_policy(path: str, env_id: str) -> tuple[Sequential, dict]:
     """The online network from a policy or checkpoint file made for `env_id`."""
     arrays, meta = load_npz(path)
+    refuse_non_finite(arrays, path)
     if meta.get("kind") not in (POLICY_KIND, CHECKPOINT_KIND):
         raise CheckpointError(f"{path!r} is a {meta.get('kind')!r} file, not a numpy-dqn policy or "
                               f"checkpoint (best.npz / checkpoint.npz from a training run)")
@@ -46,6 +58,7 @@ def load_policy(path: str, env_id: str) -> tuple[Sequential, dict]:
 def load_checkpoint(path: str, agent, env_id: str) -> dict:
     """Restore agent (online, target, optimizer) from checkpoint.npz; returns its metadata."""
     arrays, meta = load_npz(path, kind=CHECKPOINT_KIND)
+    refuse_non_finite(arrays, path)
     if meta.get("env_id") != env_id:
         raise CheckpointError(f"{path!r} was trained on {meta.get('env_id')!r}, not {env_id!r}")
     if meta.get("architecture") != agent.online.architecture():

@@ -1,7 +1,7 @@
 """The command line shared by `run.py cartpole` and `run.py atari`.
 
     train:   run.py <cmd> [--seed S] [--steps N] [--out DIR] [any config flag ...]
-    resume:  run.py <cmd> --resume DIR [--steps N]
+    resume:  run.py <cmd> --resume DIR [--steps N] [--lr X] [...RESUME_CAN_CHANGE]
     watch:   run.py <cmd> --eval PATH [--episodes K] [--gif FILE] [--filters FILE]
 
 A command is described by a `Command` (its name, its config dataclass and
@@ -12,23 +12,30 @@ how to build its Task); `run_command` does the rest.  Following one flag,
     -> train: make_optimizer(cfg, ...) (rl/train.py) -> Adam(lr=...) (nnpy/optim.py)
 
 Bad input (an impossible value, a missing or wrong checkpoint, an
-unwritable folder) ends with one line on stderr and exit status 2.
+unwritable folder, a replay memory larger than the free RAM, a flag --resume
+cannot change) ends with one line on stderr and exit status 2; a fault while
+training (a diverging loss, a full disk) with one line and exit status 1,
+the last checkpoint intact.
 """
-import argparse
 import dataclasses
 import json
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from nnpy import CheckpointError
+
 from ..dqn import DQNAgent
 from ..dqn_config import DQNConfig
-from ..train import Task, play_episode, train
+from ..train import Diverged, Task, play_episode, train
 from .checkpoints import load_policy
-from .flags import add_flags, from_args
+from .flags import OneLineParser, add_flags, from_args
+from .memory import MemoryTooSmall, check_replay_fits, mem_available
+from .run_folder import WriteError
 from .pictures import filters_picture, q_value_frames, save_gif
 
 GIF_MAX_FRAMES = 2_000       # keeps a GIF of a long Atari game to a few MB
@@ -48,13 +55,6 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad flag gets one line instead of the whole usage block (~40 flags)."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def _check_writable(folder: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
@@ -66,16 +66,56 @@ def _check_writable(folder: str) -> None:
         raise UsageError(f"cannot write to --out {folder!r}: {e.strerror or e}") from None
 
 
-def _resumed_config(cfg: DQNConfig, folder: str, argv: list[str]) -> DQNConfig:
-    """--resume DIR: the config saved in DIR, except that a --steps given now extends the run."""
+#: what `--resume DIR` lets a flag change: how long to train, how often to evaluate, log and
+#: checkpoint, and the step size (lower --lr after a divergence).  Everything else (the
+#: network, the replay memory, ε's schedule, the seed, ...) is what the checkpoint was made
+#: with; changing it mid-run would make a different experiment, so it is refused.
+RESUME_CAN_CHANGE = ("steps", "lr", "max_grad_norm", "eval_every", "eval_episodes",
+                     "final_eval_episodes", "log_every", "checkpoint_every", "stop_after_solved")
+
+
+def flags_given(argv: list[str]) -> set[str]:
+    """The config fields named on the command line: "--lr 0.5" and "--lr=0.5" give "lr"
+    (the parser takes no abbreviations, so a flag is always written out in full)."""
+    return {a[2:].split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
+
+
+def _saved_config(cfg: DQNConfig, folder: str) -> dict:
+    """The fields of DIR/config.json, each checked to be of its field's type."""
     saved = os.path.join(folder, "config.json")
     if not os.path.isfile(os.path.join(folder, "checkpoint.npz")) or not os.path.isfile(saved):
         raise UsageError(f"--resume {folder!r}: no checkpoint.npz and config.json there")
-    with open(saved) as f:
-        names = {f.name for f in dataclasses.fields(cfg)}
-        values = {k: v for k, v in json.load(f).items() if k in names}
-    if any(a == "--steps" or a.startswith("--steps=") for a in argv):
-        values["steps"] = cfg.steps
+    try:
+        with open(saved) as f:
+            values = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"--resume: {saved} is not readable JSON ({e}); it is written by a "
+                         f"training run, so restore it or start a new run") from None
+    if not isinstance(values, dict):
+        raise UsageError(f"--resume: {saved} is not a JSON object of hyperparameters")
+    fields = {f.name: f for f in dataclasses.fields(cfg)}
+    for name, value in values.items():
+        if name in fields:
+            kind = type(fields[name].default)
+            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+            if not ok and not (kind is float and isinstance(value, int) and not isinstance(value, bool)):
+                raise UsageError(f"--resume: {saved} has {name} = {value!r}, expected a {kind.__name__}")
+    return {k: v for k, v in values.items() if k in fields}
+
+
+def _resumed_config(cfg: DQNConfig, folder: str, argv: list[str]) -> DQNConfig:
+    """--resume DIR: the config saved in DIR; a flag given now replaces its saved value if it
+    is one of RESUME_CAN_CHANGE, and is refused (exit 2) if it would change anything else."""
+    values = _saved_config(cfg, folder)
+    given = flags_given(argv) & {f.name for f in dataclasses.fields(cfg)}
+    conflicts = sorted(name for name in given - set(RESUME_CAN_CHANGE)
+                       if name in values and getattr(cfg, name) != values[name])
+    if conflicts:
+        raise UsageError(f"--resume cannot change {', '.join('--' + n.replace('_', '-') for n in conflicts)} "
+                         f"(the run was made with {', '.join(f'{n}={values[n]!r}' for n in conflicts)}); "
+                         f"it can change only {', '.join('--' + n.replace('_', '-') for n in RESUME_CAN_CHANGE)}")
+    for name in given & set(RESUME_CAN_CHANGE):
+        values[name] = getattr(cfg, name)
     return dataclasses.replace(cfg, **values)
 
 
@@ -146,16 +186,45 @@ def run_command(argv: list[str], command: Command) -> int:
             return 0
         if args.gif or args.filters:
             raise UsageError(f"--{'gif' if args.gif else 'filters'} works only together with --eval PATH")
+        if args.resume and args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
+            raise UsageError(f"--resume {args.resume!r} writes into that folder; drop --out {args.out!r}")
         out = args.resume or args.out or os.path.join("runs", cfg.run_name())
         _check_writable(out)
-    except (UsageError, OSError, ValueError) as e:      # CheckpointError is a ValueError
+        # before D is allocated: np.zeros hands out pages lazily, so a memory too large for
+        # this machine would otherwise be found out by the OS hours into the run
+        fits = check_replay_fits(cfg.buffer_size, task.memory_bytes_per_transition, mem_available())
+    except (UsageError, OSError, ValueError, MemoryTooSmall) as e:      # CheckpointError is a ValueError
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
 
     if not args.quiet:
-        print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out}", file=sys.stderr)
+        print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out}; {fits}", file=sys.stderr)
+    checkpoint = os.path.join(out, "checkpoint.npz")
     try:
-        result = train(cfg, task, out, resume=bool(args.resume), quiet=args.quiet)
+        with warnings.catch_warnings():
+            # overflow / invalid-value warnings from numpy would only repeat, many lines long,
+            # what the Diverged line below says once: train() checks the loss and weights itself
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(nnpy|numpy)(\.|$)")
+            result = train(cfg, task, out, resume=bool(args.resume), quiet=args.quiet)
+    except CheckpointError as e:        # --resume: checkpoint.npz is read first, before any write
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except Diverged as e:
+        # nothing was saved after the last finite state: say what is left and how to go on
+        left = (f"{checkpoint} holds the last finite state: --resume {out} --lr {cfg.lr / 10:g}"
+                if os.path.isfile(checkpoint) else "no checkpoint had been saved yet")
+        print(f"{prog}: error: {e}. Try a lower --lr (now {cfg.lr:g}) and keep gradient clipping "
+              f"(--max-grad-norm, now {cfg.max_grad_norm:g}); {left}", file=sys.stderr)
+        return 1
+    except WriteError as e:
+        left = (f"{checkpoint} from before is intact (--resume {out} once there is room)"
+                if os.path.isfile(checkpoint) else "no checkpoint had been saved yet")
+        print(f"{prog}: error: {e}; {left}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{prog}: error: out of memory while training (--buffer-size {cfg.buffer_size:,}, "
+              f"--batch-size {cfg.batch_size}); try smaller values", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         # a second Ctrl-C, or one during the final evaluation: checkpoint.npz on disk is
         # the last complete one (saves are atomic), so say how to go on rather than dump a traceback

@@ -36,6 +36,17 @@ def field_docs(cls) -> dict:
     return docs
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag gets one line instead of the whole usage block (~40 flags),
+    and no abbreviated flags (--l for --lr), so what was given can be read off argv."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _typed(kind):
     """An argparse `type` that gives a readable error for a value of the wrong kind."""
     def parse(text: str):

@@ -4,7 +4,6 @@ Value iteration is given T and R and computes V* and its greedy policy; Q-learni
 only samples transitions. The printout puts what each found side by side, with
 |V - V*| per cell. Bad input ends with one line on stderr and exit status 2.
 """
-import argparse
 import sys
 from dataclasses import dataclass
 from typing import Callable
@@ -16,7 +15,7 @@ from rl.qlearning import q_learning
 from rl.value_iteration import (bellman_backup, bellman_residual, greedy_policy,
                                 value_iterates, value_iteration)
 
-from .flags import add_flags, from_args
+from .flags import OneLineParser, add_flags, from_args
 from .pictures import quadrant_grid
 
 ARROWS = {"N": "^", "S": "v", "E": ">", "W": "<"}   # ASCII, so any terminal can print them
@@ -217,7 +216,7 @@ def compare(mdp: GridWorld, V_star: np.ndarray, Q: np.ndarray, updates: np.ndarr
 
 def main(argv: list[str]) -> int:
     """Entry point for `python run.py gridworld ...`; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="run.py gridworld", description=DESCRIPTION)
+    parser = OneLineParser(prog="run.py gridworld", description=DESCRIPTION)
     add_flags(parser, GridWorldConfig)
     try:
         cfg = from_args(GridWorldConfig, parser.parse_args(argv))
@@ -226,7 +225,7 @@ def main(argv: list[str]) -> int:
     try:
         text = report(cfg)
     except ValueError as e:
-        print(f"run.py gridworld: {e}", file=sys.stderr)
+        print(f"run.py gridworld: error: {e}", file=sys.stderr)
         return 2
     print(text)
     return 0

@@ -8,6 +8,8 @@ the same states every time, so it rises smoothly where returns are noisy.
 import numpy as np
 from PIL import Image, ImageDraw
 
+from nnpy import atomic_file
+
 from .pictures import HELD_OUT_TITLE, _ticks, beside, line_chart
 
 W, H, LEFT, RIGHT, TOP, BOTTOM = 800, 480, 70, 20, 40, 50
@@ -63,4 +65,5 @@ def plot_curve(path: str, title: str, episode_steps, episode_returns, eval_steps
     if len(avg_max_q):
         img = beside(img, line_chart(HELD_OUT_TITLE, q_steps, avg_max_q, x_hi, size=(Q_PANEL_W, H),
                                      x_label="environment steps"))
-    img.save(path)
+    with atomic_file(path) as f:       # never half a picture on disk
+        img.save(f, format="PNG")

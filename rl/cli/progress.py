@@ -9,6 +9,8 @@ import os
 import sys
 import time
 
+from nnpy import atomic_file
+
 CSV_COLUMNS = ["step", "episode", "recent_mean_return", "epsilon", "loss", "steps_per_s",
                "eval_mean_return", "avg_max_q"]
 
@@ -64,7 +66,7 @@ class ProgressCSV:
         if resume_step is not None and os.path.exists(path):
             with open(path, newline="") as f:
                 rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
-        with open(path, "w", newline="") as f:
+        with atomic_file(path, "w", newline="") as f:       # on resume: the old rows survive a failed rewrite
             writer = csv.DictWriter(f, CSV_COLUMNS)
             writer.writeheader()
             writer.writerows(rows)

@@ -11,11 +11,15 @@
 how a row is formatted or a file is written lives here, out of the loop's way.
 """
 import dataclasses
+import errno
 import json
 import os
 import time
+from contextlib import contextmanager
 
 import numpy as np
+
+from nnpy import atomic_file
 
 from .checkpoints import load_checkpoint, save_checkpoint, save_policy
 from .plot import plot_curve
@@ -23,12 +27,25 @@ from .progress import ProgressCSV, ProgressLine
 
 
 def write_json(path: str, obj: dict) -> None:
-    """Write obj as JSON to path atomically (a temporary file, then a rename)."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    """Write obj as JSON to path atomically (nnpy's atomic_file: a temporary file, then a rename)."""
+    with atomic_file(path, "w") as f:
         json.dump(obj, f, indent=2)
         f.write("\n")
-    os.replace(tmp, path)
+
+
+class WriteError(Exception):
+    """A file of the run folder could not be written (a full disk, a folder made read-only)."""
+
+
+@contextmanager
+def writing(path: str):
+    """Inside `with writing(path):` an OSError becomes a WriteError naming the file and the
+    errno, so a full disk mid-run ends with one line, not a traceback."""
+    try:
+        yield
+    except OSError as e:
+        name = errno.errorcode.get(e.errno, "?")
+        raise WriteError(f"cannot write {path}: [Errno {e.errno} {name}] {e.strerror or e}") from None
 
 
 class RunFolder:
@@ -49,9 +66,16 @@ class RunFolder:
 
     # -- starting and resuming ----------------------------------------------------------
     def start(self, step: int, resume: bool) -> None:
-        """Write config.json and open progress.csv (on resume: keep its rows up to `step`)."""
-        write_json(self.path["config.json"], {"env_id": self.task.env_id, **dataclasses.asdict(self.cfg)})
-        self.csv = ProgressCSV(self.path["progress.csv"], resume_step=step if resume else None)
+        """Write config.json and open progress.csv (on resume: keep its rows up to `step`).
+        A temporary file left by a killed save (SIGKILL, a power cut: no cleanup ran) is
+        removed first; the file it was to replace is whole (nnpy's atomic_file)."""
+        for name in os.listdir(self.dir):
+            if name.startswith(".tmp-"):
+                os.unlink(os.path.join(self.dir, name))
+        with writing(self.path["config.json"]):
+            write_json(self.path["config.json"], {"env_id": self.task.env_id, **dataclasses.asdict(self.cfg)})
+        with writing(self.path["progress.csv"]):
+            self.csv = ProgressCSV(self.path["progress.csv"], resume_step=step if resume else None)
         self._tick = (time.monotonic(), step)
 
     def load_checkpoint(self, agent, act_rng: np.random.Generator, memory_rng: np.random.Generator) -> dict:
@@ -63,12 +87,14 @@ class RunFolder:
         return meta["run"]
 
     def save_checkpoint(self, agent, run, act_rng: np.random.Generator, memory_rng: np.random.Generator) -> None:
-        save_checkpoint(self.path["checkpoint.npz"], agent, self.task.env_id, dataclasses.asdict(run),
-                        {**self.meta, "act_rng": act_rng.bit_generator.state,
-                         "memory_rng": memory_rng.bit_generator.state})
+        with writing(self.path["checkpoint.npz"]):
+            save_checkpoint(self.path["checkpoint.npz"], agent, self.task.env_id, dataclasses.asdict(run),
+                            {**self.meta, "act_rng": act_rng.bit_generator.state,
+                             "memory_rng": memory_rng.bit_generator.state})
 
     def save_best(self, net) -> None:
-        save_policy(self.path["best.npz"], net, self.task.env_id, self.meta)
+        with writing(self.path["best.npz"]):
+            save_policy(self.path["best.npz"], net, self.task.env_id, self.meta)
 
     # -- logging ------------------------------------------------------------------------
     def log(self, run, epsilon: float, evaluated: float | None) -> None:
@@ -77,13 +103,14 @@ class RunFolder:
         self.steps_per_s = (run.step - tick_step) / max(now - tick_time, 1e-9)
         self._tick = (now, run.step)
         recent = run.recent_mean()
-        self.csv.write({"step": run.step, "episode": run.episode,
-                        "recent_mean_return": "" if recent is None else f"{recent:.3f}",
-                        "epsilon": f"{epsilon:.4f}",
-                        "loss": "" if run.last_loss is None else f"{run.last_loss:.6f}",
-                        "steps_per_s": f"{self.steps_per_s:.0f}",
-                        "eval_mean_return": "" if evaluated is None else f"{evaluated:.3f}",
-                        "avg_max_q": f"{run.avg_max_q[-1]:.4f}"})
+        with writing(self.path["progress.csv"]):
+            self.csv.write({"step": run.step, "episode": run.episode,
+                            "recent_mean_return": "" if recent is None else f"{recent:.3f}",
+                            "epsilon": f"{epsilon:.4f}",
+                            "loss": "" if run.last_loss is None else f"{run.last_loss:.6f}",
+                            "steps_per_s": f"{self.steps_per_s:.0f}",
+                            "eval_mean_return": "" if evaluated is None else f"{evaluated:.3f}",
+                            "avg_max_q": f"{run.avg_max_q[-1]:.4f}"})
         if self.line is not None and (evaluated is not None or not self.line.live):
             self.line.log(run.step, run.episode, recent, epsilon, self.steps_per_s,
                           extra="" if evaluated is None else f"  eval {evaluated:.1f}")
@@ -98,9 +125,11 @@ class RunFolder:
             self.line.message(text)
 
     def plot(self, run) -> None:
-        plot_curve(self.path["curve.png"], self.task.env_id, run.episode_steps, run.episode_returns,
-                   run.eval_steps, run.eval_returns, self.cfg.steps, self.task.reward_threshold,
-                   q_steps=run.q_steps, avg_max_q=run.avg_max_q)
+        with writing(self.path["curve.png"]):
+            plot_curve(self.path["curve.png"], self.task.env_id, run.episode_steps, run.episode_returns,
+                       run.eval_steps, run.eval_returns, self.cfg.steps, self.task.reward_threshold,
+                       q_steps=run.q_steps, avg_max_q=run.avg_max_q)
 
     def save_summary(self, result) -> None:
-        write_json(self.path["summary.json"], dataclasses.asdict(result))
+        with writing(self.path["summary.json"]):
+            write_json(self.path["summary.json"], dataclasses.asdict(result))
