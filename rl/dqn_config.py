@@ -5,6 +5,7 @@ docstring is its --help text (rl/cli/flags.py builds the flags from this
 class), and the registries in CHOICES are the only lists of allowed names:
 `--optimizer`, `--loss` (and Atari's `--arch`) offer exactly their keys.
 """
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -87,9 +88,20 @@ class DQNConfig:
     """environment steps between progress.csv rows / printed lines"""
     checkpoint_every: int = 10_000
     """environment steps between checkpoint.npz writes (also written at the end and on Ctrl-C)"""
+    replay: bool = True
+    """false: no replay memory, online Q-learning with a network (an ablation): one update per
+    step on the transition just seen, as if --buffer-size 1 --batch-size 1 --train-every 1
+    --gradient-steps 1"""
     stop_after_solved: int = 0
     """stop early once this many periodic evaluations in a row reached the task's goal
     (CartPole 475, Pong +18); 0 = always train all steps"""
+
+    def resolved(self) -> "DQNConfig":
+        """The config the run uses: with replay false, the four knobs that make D a memory of
+        one transition, learned from once as it comes (written so to config.json)."""
+        if self.replay:
+            return self
+        return dataclasses.replace(self, buffer_size=1, batch_size=1, train_every=1, gradient_steps=1)
 
     def run_name(self) -> str:
         """The default run folder is runs/<run_name()>, e.g. runs/cartpole-0."""

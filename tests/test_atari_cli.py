@@ -7,6 +7,7 @@ the plumbing, not that the agent learns (that takes the full 400k-step run).
 """
 import os
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -56,14 +57,22 @@ def test_eval_replays_the_final_evaluation_and_records_a_gif(trained, tmp_path):
     # the run (seed 0) ended by playing best.npz on a game seeded FINAL_EVAL_SEED; --eval with
     # that seed must play the very same game (no-ops, ε-greedy actions, score)
     summary = read_json(os.path.join(trained, "summary.json"))
-    gif = str(tmp_path / "pong.gif")
+    gif, filters = str(tmp_path / "pong.gif"), str(tmp_path / "filters.png")
     done = run_py("atari", "--eval", os.path.join(trained, "best.npz"), "--episodes", "1",
-                  "--seed", str(FINAL_EVAL_SEED), "--gif", gif)
+                  "--seed", str(FINAL_EVAL_SEED), "--gif", gif, "--filters", filters)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == f"mean_return={summary['final_eval_returns'][0]:g} episodes=1"
     with Image.open(gif) as img:
         # the screen scaled to the 400-pixel-high panel, beside the Q-value bars and the V(s) trace
         assert img.format == "GIF" and 1 < img.n_frames <= 2_000 and img.size == (round(160 * 400 / 210) + 320, 400)
+        img.seek(img.n_frames // 2)
+        frame = np.asarray(img.convert("RGB"))
+        game, panel = frame[:, :round(160 * 400 / 210)], frame[:, round(160 * 400 / 210):]
+        assert len(np.unique(game.reshape(-1, 3), axis=0)) >= 3      # Pong's field, paddles, ball
+        assert panel.min() < 128 < panel.max()                       # bars and trace drawn on the panel
+    with Image.open(filters) as img:
+        pixels = np.asarray(img.convert("L"))
+        assert img.format == "PNG" and min(img.size) > 100 and pixels.std() > 10   # not blank
 
 
 # ---- bad input: one line on stderr, exit status 2 -----------------------------------------

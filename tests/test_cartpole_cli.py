@@ -229,3 +229,15 @@ def test_progress_updates_in_place_on_a_terminal_and_prints_lines_otherwise():
     assert tty.getvalue().startswith("\r") and "ETA 1m01s" in tty.getvalue()
     assert pipe.getvalue().count("\n") == 1 and "\r" not in pipe.getvalue()   # update() is silent
     assert "step     1,000/50,000" in pipe.getvalue() and "ε 0.500" in pipe.getvalue()
+
+
+def test_without_replay_it_learns_once_from_each_transition_as_it_comes(tmp_path):
+    """--replay false (the guide's first ablation): D holds one transition, every step after
+    learning_starts takes one update on the transition just seen."""
+    out = str(tmp_path / "online")
+    done = run_py("cartpole", *SMALL, "--replay", "false", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    cfg = read_json(os.path.join(out, "config.json"))
+    assert (cfg["replay"], cfg["buffer_size"], cfg["batch_size"], cfg["train_every"], cfg["gradient_steps"]) \
+        == (False, 1, 1, 1, 1)
+    assert read_json(os.path.join(out, "summary.json"))["gradient_updates"] == 2000 - 500

@@ -83,3 +83,18 @@ def test_cartpole_ends_at_12_degrees_while_the_observation_allows_24():
     assert not env.step(1)[2]
     env.state = np.array([0.0, 0.0, 0.22, 0.0])                        # 12.6°: the episode is over
     assert env.step(1)[2]
+
+
+def test_the_readme_map_names_every_file():
+    """"What is where" lists every module of the project, so a reader can find each one."""
+    with open(os.path.join(REPO, "README.md")) as f:
+        readme = f.read()
+    start = readme.index("## What is where")
+    table = readme[start:readme.index("\n## ", start + 1)]
+    missing = []
+    for folder in ("nnpy", "rl", "rl/cli", "atari", "bench"):
+        for name in sorted(os.listdir(os.path.join(REPO, folder))):
+            if name.endswith(".py") and name != "__init__.py" and f"`{name}`" not in table \
+                    and f"`{folder}/{name}`" not in table:
+                missing.append(f"{folder}/{name}")
+    assert not missing, missing

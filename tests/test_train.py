@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from nnpy import CenteredRMSProp
-from rl.cli.cartpole import CartPoleConfig, make_task
-from rl.train import RunState, make_optimizer, solved_for_good, train
+from rl.cli.cartpole import CartPoleConfig, build_mlp, make_task
+from rl.dqn import DQNAgent
+from rl.train import RunState, evaluate, make_optimizer, solved_for_good, train
 
 
 def test_centered_rmsprop_reproduces_the_papers_update_on_a_summed_gradient():
@@ -82,3 +83,24 @@ def test_the_last_networks_return_is_the_evaluation_at_the_last_step(tmp_path):
     result = train(cfg, make_task(cfg), str(tmp_path), quiet=True)
     assert result.last_eval_mean_return is None                # steps 500 and 1,000 only: not the last
     assert result.solved_at_seconds is None and result.solved_at_step is None
+
+
+def test_evaluate_resets_once_per_episode_and_seeds_only_the_first():
+    """A second reset would press FIRE in the middle of an Atari game."""
+    class CountingEnv:
+        def __init__(self):
+            self.resets, self.t = [], 0
+
+        def reset(self, seed=None):
+            self.resets.append(seed)
+            self.t = 0
+            return np.zeros(4, np.float32), {}
+
+        def step(self, action):
+            self.t += 1
+            return np.zeros(4, np.float32), 1.0, self.t == 3, False, {}
+
+    env = CountingEnv()
+    agent = DQNAgent(build_mlp(8, np.random.default_rng(0)))
+    assert evaluate(agent, env, episodes=4, epsilon=0.0, seed=123) == [3.0] * 4
+    assert env.resets == [123, None, None, None]

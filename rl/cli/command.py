@@ -179,6 +179,7 @@ def run_command(argv: list[str], command: Command) -> int:
         cfg = from_args(command.config, args)
         if args.resume:
             cfg = _resumed_config(cfg, args.resume, argv)
+        cfg = cfg.resolved()
         cfg.validate()
         task = command.make_task(cfg)
         if args.eval:
