@@ -217,7 +217,14 @@ class StopOnSignal:
 
 def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet: bool = False) -> Result:
     """Run Algorithm 1 for cfg.steps steps (or, with resume, the rest of them) and write the
-    run folder out_dir.  Ctrl-C stops after the current step with a checkpoint."""
+    run folder out_dir.  Ctrl-C stops after the current step with a checkpoint.
+
+        act:    a_t = random with probability ε(t), else argmax_a Q(s_t, a; θ)
+        store:  D ← D ∪ {(s_t, a_t, r_t, s_{t+1}, terminated_t)}
+        learn:  θ ← θ − α ∇_θ mean_j ℓ(Q(s_j, a_j; θ) − y_j),  (s_j, a_j, R_j, s′_j) ~ D,
+                y_j = R_j + γ^m (1 − terminated_j) max_a′ Q(s′_j, a′; θ⁻)
+        sync:   θ⁻ ← θ every C steps
+    """
     rng = np.random.default_rng(cfg.seed)
     net = task.build_net(rng)                                              # θ
     agent = DQNAgent(net, make_optimizer(cfg, net.parameters()), cfg.loss, cfg.double,
@@ -268,31 +275,45 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             # evaluate the greedy policy; keep the best network
             evaluated = None
             if run.step % cfg.eval_every == 0:
-                check_weights(agent, run)                  # never play or keep a NaN network
-                evaluated = float(np.mean(evaluate(agent, eval_env, cfg.eval_episodes,
-                                                   cfg.eval_epsilon, cfg.seed + EVAL_SEED)))
-                if run.record_eval(evaluated, task.reward_threshold, time.monotonic() - started):
-                    best_net.load_weights_from(agent.online)
-                    folder.save_best(best_net)
-                folder.plot(run)
+                evaluated = evaluate_and_keep_best(agent, best_net, eval_env, run, cfg, task, folder,
+                                                   time.monotonic() - started)
             # log
             if run.step % cfg.log_every == 0 or evaluated is not None:
                 run.record_avg_max_q(average_max_q(agent.q_values, held_out))
                 folder.log(run, epsilon, evaluated)
             folder.show(run, epsilon)
             if run.step % cfg.checkpoint_every == 0:
-                run.wall_seconds = time.monotonic() - started
-                check_weights(agent, run)
-                folder.save_checkpoint(agent, run, act_rng, memory.rng)
+                save_checkpoint(agent, run, act_rng, memory, folder, time.monotonic() - started)
             if solved_for_good(run, cfg):
                 break
-    run.wall_seconds = time.monotonic() - started
-    check_weights(agent, run)
-    folder.save_checkpoint(agent, run, act_rng, memory.rng)
+    save_checkpoint(agent, run, act_rng, memory, folder, time.monotonic() - started)
     if interrupted(run, cfg):
         folder.message(f"interrupted at step {run.step:,}; checkpoint saved. Continue with: --resume {out_dir}")
         return result_of(run, cfg, task, agent, final_returns=[])
     return finish(run, cfg, task, agent, best_net, eval_env, folder, started)
+
+
+def evaluate_and_keep_best(agent: DQNAgent, best_net: Sequential, eval_env, run: RunState,
+                           cfg: DQNConfig, task: Task, folder: RunFolder, wall_seconds: float) -> float:
+    """Play cfg.eval_episodes greedy episodes (the same ones every time); if their mean is
+    the best so far, copy θ into best_net and save it as best.npz.  Returns the mean."""
+    check_weights(agent, run)                  # never play or keep a NaN network
+    mean = float(np.mean(evaluate(agent, eval_env, cfg.eval_episodes, cfg.eval_epsilon,
+                                  cfg.seed + EVAL_SEED)))
+    if run.record_eval(mean, task.reward_threshold, wall_seconds):
+        best_net.load_weights_from(agent.online)
+        folder.save_best(best_net)
+    folder.plot(run)
+    return mean
+
+
+def save_checkpoint(agent: DQNAgent, run: RunState, act_rng: np.random.Generator, memory,
+                    folder: RunFolder, wall_seconds: float) -> None:
+    """checkpoint.npz: θ, θ⁻, the optimizer, the counters and both random generators, once
+    every number in them is checked finite (a diverged run keeps its last good checkpoint)."""
+    run.wall_seconds = wall_seconds
+    check_weights(agent, run)
+    folder.save_checkpoint(agent, run, act_rng, memory.rng)
 
 
 def solved_for_good(run: RunState, cfg: DQNConfig) -> bool:
