@@ -358,3 +358,12 @@ def test_a_malformed_flag_is_one_line_too(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("run.py gridworld: error: ") and message in err and err.count("\n") == 1
+
+
+def test_bench_gridworld_counts_the_seeds_that_recover_the_optimal_policy(capsys):
+    sys.path.insert(0, os.path.join(REPO, "bench"))
+    from gridworld import main as bench_main
+    assert bench_main(["--seeds", "0-1", "--", "--episodes", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "seed 0: greedy move not optimal at (row, column) (3, 4)" in out       # 500 episodes: too few
+    assert "0 of 2 seeds (0%) recover the optimal policy" in out

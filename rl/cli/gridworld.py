@@ -141,17 +141,36 @@ def q_grid_text(mdp: GridWorld, Q: np.ndarray) -> str:
     return "\n".join(lines).rstrip()
 
 
-def report(cfg: GridWorldConfig) -> str:
-    """Solve the grid world both ways and return the printout. Raises ValueError on bad input."""
+def solve_both_ways(cfg: GridWorldConfig):
+    """The MDP of cfg, V* and its iteration count by value iteration, and Q with its update
+    counts by Q-learning: (mdp, V_star (S,), iterations, Q (S, A), updates (S, A))."""
     mdp = GridWorld(parse_layout(load_layout_text(cfg.layout)), noise=cfg.noise,
                     living_reward=cfg.living_reward, discount=cfg.discount)
     V_star, iterations = value_iteration(mdp, tolerance=cfg.tolerance,
-                                     max_iterations=cfg.max_iterations)
+                                         max_iterations=cfg.max_iterations)
     Q, updates = q_learning(mdp, episodes=cfg.episodes, epsilon=cfg.epsilon,
                             learning_rate=cfg.learning_rate,
                             learning_rate_decay=cfg.learning_rate_decay,
                             exploring_starts=cfg.exploring_starts, max_steps=cfg.max_steps,
                             seed=cfg.seed)
+    return mdp, V_star, iterations, Q, updates
+
+
+def agreement(mdp: GridWorld, V_star: np.ndarray, Q: np.ndarray, updates: np.ndarray):
+    """How close Q-learning came to value iteration: (max |V − V*| over the visited cells,
+    the visited non-exit cells judged, the cells among them whose greedy move is not optimal).
+    A learned move counts as optimal if its Q* ties the best (noise 0 makes many ties)."""
+    Q_star = bellman_backup(mdp, V_star)                          # (S, A)
+    learned = greedy_policy(Q)                                    # (S,)
+    visited = updates.sum(axis=1) > 0                             # (S,) bool; False for DONE
+    judged = [s for s in mdp.non_exits if visited[s]]
+    wrong = [mdp.cells[s] for s in judged if Q_star[s, learned[s]] < V_star[s] - TIE]
+    return float(np.abs(Q.max(axis=1) - V_star)[visited].max()), judged, wrong
+
+
+def report(cfg: GridWorldConfig) -> str:
+    """Solve the grid world both ways and return the printout. Raises ValueError on bad input."""
+    mdp, V_star, iterations, Q, updates = solve_both_ways(cfg)
     name = "the book grid" if cfg.layout == "book" else cfg.layout
     height, width = mdp.layout.walls.shape
     extra = []
@@ -191,14 +210,11 @@ def compare(mdp: GridWorld, V_star: np.ndarray, Q: np.ndarray, updates: np.ndarr
 
     V_star: (S,) from value iteration; Q: (S, A) and updates: (S, A) from q_learning.
     """
-    Q_star = bellman_backup(mdp, V_star)                          # (S, A)
-    plan, learned = greedy_policy(Q_star), greedy_policy(Q)       # (S,), (S,)
+    plan, learned = greedy_policy(bellman_backup(mdp, V_star)), greedy_policy(Q)   # (S,), (S,)
     V = Q.max(axis=1)                                             # (S,)
     error = np.abs(V - V_star)                                    # (S,)
     visited = updates.sum(axis=1) > 0                             # (S,) bool; False for DONE
-    # A learned move is as good as the plan's if its Q* ties the best (noise 0 makes many ties).
-    judged = [s for s in mdp.non_exits if visited[s]]
-    wrong = [mdp.cells[s] for s in judged if Q_star[s, learned[s]] < V_star[s] - TIE]
+    max_error, judged, wrong = agreement(mdp, V_star, Q, updates)
     where = "; not at (row, column) " + ", ".join(f"({r + 1}, {c + 1})" for r, c in wrong)
     return "\n".join([
         side_by_side(grid_lines(mdp, "V* (value iteration)",
@@ -212,7 +228,7 @@ def compare(mdp: GridWorld, V_star: np.ndarray, Q: np.ndarray, updates: np.ndarr
         "",
         "Arrows: the greedy move; a number: an exit cell and its reward; #: a wall;",
         "-: a cell Q-learning never left, so it learned nothing there.",
-        f"max |V - V*| = {error[visited].max():.3f} over the {visited.sum()} cells Q-learning "
+        f"max |V - V*| = {max_error:.3f} over the {visited.sum()} cells Q-learning "
         f"visited. Its greedy move is optimal in {len(judged) - len(wrong)} of the "
         f"{len(judged)} non-exit cells it visited{where if wrong else ''}.",
     ])
