@@ -277,3 +277,14 @@ def test_atari_options_end_to_end(tmp_path, flags, check):
     _, meta = load_npz(os.path.join(out, "best.npz"), kind=POLICY_KIND)
     assert check(read_json(os.path.join(out, "config.json")), meta["architecture"])
     assert np.isfinite(read_json(os.path.join(out, "summary.json"))["final_eval_mean_return"])
+
+
+def test_bytes_per_transition_is_what_the_memories_allocate():
+    """The memory check's figure must be the arrays' own size, slot for slot."""
+    from atari.frame_replay import FrameReplay
+    from rl.replay import ReplayMemory
+
+    for memory, per in [(ReplayMemory(100, (4,), np.float32, 0.99, 3), ReplayMemory.bytes_per_transition((4,))),
+                        (FrameReplay(100, 0.99, 3), FrameReplay.bytes_per_transition())]:
+        arrays = [a for a in vars(memory).values() if isinstance(a, np.ndarray) and len(a) == 100]
+        assert sum(a.nbytes for a in arrays) == 100 * per
