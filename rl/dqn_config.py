@@ -82,6 +82,10 @@ class DQNConfig:
     """episodes per periodic evaluation"""
     eval_epsilon: float = 0.0
     """ε during evaluation"""
+    confirm_episodes: int = 0
+    """when an evaluation reaches the task's goal, play this many more episodes (other ones,
+    the same every time) and score the network on all of them: a lucky few episodes then
+    neither count as solved nor become the best network (0 = score on eval_episodes alone)"""
     final_eval_episodes: int = 20
     """episodes of the final evaluation of the best network"""
     log_every: int = 1_000
@@ -120,7 +124,7 @@ class DQNConfig:
             "eval_every": POSITIVE, "eval_episodes": POSITIVE, "final_eval_episodes": POSITIVE,
             "log_every": POSITIVE, "checkpoint_every": POSITIVE,
             "seed": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
-            "stop_after_solved": AT_LEAST_0,
+            "stop_after_solved": AT_LEAST_0, "confirm_episodes": AT_LEAST_0,
             "gamma": PROBABILITY,
             "lr": (lambda v: v > 0, "> 0"),
             "adam_eps": (lambda v: v > 0, "> 0"),

@@ -8,7 +8,8 @@ import pytest
 from nnpy import CenteredRMSProp
 from rl.cli.cartpole import CartPoleConfig, build_mlp, make_task
 from rl.dqn import DQNAgent
-from rl.train import RunState, evaluate, make_optimizer, solved_for_good, train
+from rl.train import (CONFIRM_SEED, EVAL_SEED, RunState, evaluate, evaluate_and_keep_best,
+                      make_optimizer, solved_for_good, train)
 
 
 def test_centered_rmsprop_reproduces_the_papers_update_on_a_summed_gradient():
@@ -60,6 +61,53 @@ def test_a_solved_streak_counts_consecutive_evaluations_at_the_goal():
     assert solved_for_good(run, CartPoleConfig(stop_after_solved=2))
     assert not solved_for_good(run, CartPoleConfig(stop_after_solved=3))
     assert not solved_for_good(run, CartPoleConfig(stop_after_solved=0))  # 0: never stop early
+
+
+def test_an_evaluation_at_the_goal_counts_only_once_other_episodes_confirm_it():
+    class TwoFacedEnv:
+        """Every episode lasts one step; its return depends on the seed of the last seeded
+        reset: +20 on the periodic evaluation's episodes, +10 on the confirmation's."""
+        def __init__(self):
+            self.episodes, self.r = 0, None
+
+        def reset(self, seed=None):
+            if seed is not None:
+                self.r = {EVAL_SEED: 20.0, CONFIRM_SEED: 10.0}[seed]
+            self.episodes += 1
+            return np.zeros(4, np.float32), {}
+
+        def step(self, action):
+            return np.zeros(4, np.float32), self.r, True, False, {}
+
+    class Folder:                                  # what evaluate_and_keep_best writes
+        def __init__(self):
+            self.saved = 0
+
+        def save_best(self, net):
+            self.saved += 1
+
+        def plot(self, run):
+            pass
+
+    def evaluate_once(confirm_episodes, threshold):
+        cfg = CartPoleConfig(seed=0, eval_episodes=5, confirm_episodes=confirm_episodes)
+        task = dataclasses.replace(make_task(cfg), reward_threshold=threshold)
+        net = build_mlp(8, np.random.default_rng(0))
+        agent, env, run, folder = DQNAgent(net, make_optimizer(cfg, net.parameters())), TwoFacedEnv(), RunState(), Folder()
+        mean = evaluate_and_keep_best(agent, agent.online.copy(), env, run, cfg, task, folder, 1.0)
+        return mean, env.episodes, run, folder.saved
+
+    # five lucky games reach +18; five more say +15 over ten: not solved, though still the best
+    mean, episodes, run, saved = evaluate_once(confirm_episodes=5, threshold=18.0)
+    assert (mean, episodes) == (15.0, 10)
+    assert run.solved_streak == 0 and run.solved_at_step is None
+    assert run.best_eval == 15.0 and saved == 1
+    # without the check the same five games count as solved
+    mean, episodes, run, _ = evaluate_once(confirm_episodes=0, threshold=18.0)
+    assert (mean, episodes, run.solved_streak) == (20.0, 5, 1)
+    # below the goal nothing more is played
+    mean, episodes, run, _ = evaluate_once(confirm_episodes=5, threshold=21.0)
+    assert (mean, episodes, run.solved_streak) == (20.0, 5, 0)
 
 
 def test_training_stops_after_the_goal_is_reached_twice_and_still_evaluates_the_best(tmp_path):
