@@ -7,11 +7,12 @@ each runs at about half speed), and prints one row per seed and the medians:
     seed | first eval ≥ 18 at step | minutes to it | final eval | wall min
 
 "first eval ≥ 18" is the first periodic evaluation (whole games, true score,
-the network as it was at that step) whose mean reached +18; minutes to it is
-the training wall time up to that evaluation; final eval is the mean over the
-final evaluation's games of the best network; wall min is the whole run,
-which stops early once evaluations show the game is solved (see --stop-at in
-`python run.py atari --help`).
+the network as it was at that step) whose mean reached +18 over all its games:
+5, and when those reach +18, 5 more that must keep the mean there
+(--confirm-episodes); minutes to it is the training wall time up to that
+evaluation; final eval is the mean over the final evaluation's 10 games of
+the best network; wall min is the whole run, which stops once two evaluations
+in a row have reached +18 (--stop-after-solved; see `python run.py atari --help`).
 
     python bench/pong.py --seeds 0-2
     python bench/pong.py --seeds 3 -- --arch dqn2015     (flags after -- go to run.py)
