@@ -68,7 +68,8 @@ class AtariConfig(DQNConfig):
     eval_every: int = 12_500
     """agent steps between evaluations (whole games, true score): often enough that the stop
     comes soon after +18 is reached; 5 games cost 10-15 s against about 100 s of training
-    between them (steps/s with and without an eval in results/pong/seed-1/progress.csv)"""
+    between them (steps/s with and without an eval in the progress.csv of
+    results/pong/experiments/unconfirmed-seed-1)"""
     eval_episodes: int = 5
     """games per periodic evaluation"""
     eval_epsilon: float = 0.01
@@ -77,8 +78,8 @@ class AtariConfig(DQNConfig):
     """games in the final evaluation of the best network"""
     confirm_episodes: int = 5
     """an evaluation of +18 or more plays 5 more games and counts only if all 10 average +18:
-    seed 1's +20.4 on 5 games at 150k steps was +16.9 on the final 10 (results/pong/seed-1,
-    run before this check existed)"""
+    seed 1's +20.4 on 5 games at 150k steps was +16.9 on the final 10, in the run made
+    before this check existed (results/pong/experiments/unconfirmed-seed-1)"""
     log_every: int = 5_000
     """agent steps between progress.csv rows"""
     checkpoint_every: int = 25_000

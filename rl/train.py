@@ -307,9 +307,9 @@ def evaluate_and_keep_best(agent: DQNAgent, best_net: Sequential, eval_env, run:
     reaches the task's goal, cfg.confirm_episodes more; if the mean over all of them is the
     best so far, copy θ into best_net and save it as best.npz.  Returns that mean.
 
-    Why confirm: on Pong a network that wins 5 games by +20 can lose the 10 of the final
-    evaluation by less than +17 (results/pong/seed-1: +20.4 at 150k steps, then +16.9), and
-    without a second look it would have stopped the run and been kept as the best."""
+    Why confirm: on Pong a network that wins 5 games by +20 can average under +17 over the
+    final evaluation's 10 (results/pong/experiments/unconfirmed-seed-1: +20.4 at 150k steps,
+    then +16.9), and without a second look it would count as solved and be kept as the best."""
     check_weights(agent, run)                  # never play or keep a NaN network
     returns = evaluate(agent, eval_env, cfg.eval_episodes, cfg.eval_epsilon, cfg.seed + EVAL_SEED)
     if cfg.confirm_episodes and reaches_goal(float(np.mean(returns)), task.reward_threshold):
