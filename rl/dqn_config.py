@@ -98,7 +98,15 @@ class DQNConfig:
     --gradient-steps 1"""
     stop_after_solved: int = 0
     """stop early once this many periodic evaluations in a row reached the task's goal
-    (CartPole 475, Pong +18); 0 = always train all steps"""
+    (CartPole 475, Pong +18) plus stop_margin; 0 = always train all steps"""
+    stop_margin: float = 0.0
+    """the early stop needs evaluations at the goal + this margin, so that the network it
+    stops with passes the final evaluation's fresh episodes too, not just the ones it was
+    chosen on"""
+    best_over: int = 1
+    """best.npz is the network whose score is the highest, a network's score being the lowest
+    mean among its evaluation and the best_over − 1 before it: with 2, one lucky evaluation
+    right after a poor one does not make a network the best"""
 
     def resolved(self) -> "DQNConfig":
         """The config the run uses: with replay false, the four knobs that make D a memory of
@@ -125,6 +133,7 @@ class DQNConfig:
             "log_every": POSITIVE, "checkpoint_every": POSITIVE,
             "seed": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
             "stop_after_solved": AT_LEAST_0, "confirm_episodes": AT_LEAST_0,
+            "best_over": POSITIVE, "stop_margin": (lambda v: v >= 0, "0 or more"),
             "gamma": PROBABILITY,
             "lr": (lambda v: v > 0, "> 0"),
             "adam_eps": (lambda v: v > 0, "> 0"),

@@ -71,11 +71,11 @@ class RunState:
     episode_returns: list = field(default_factory=list)         # its return (the true score)
     eval_steps: list = field(default_factory=list)              # the step of each evaluation
     eval_returns: list = field(default_factory=list)            # its mean return
-    best_eval: float | None = None                              # the best mean so far ...
+    best_eval: float | None = None                              # the best score so far ...
     best_step: int | None = None                                # ... and its step (best.npz)
     solved_at_step: int | None = None                           # first evaluation >= threshold ...
     solved_at_seconds: float | None = None                      # ... and the training time to it
-    solved_streak: int = 0                                      # evaluations >= threshold in a row
+    solved_streak: int = 0                                      # evaluations >= goal + stop_margin in a row
     wall_seconds: float = 0.0                                   # training time, over resumes
     last_loss: float | None = None                              # loss of the latest update
     q_steps: list = field(default_factory=list)                 # the step of each log row ...
@@ -94,17 +94,21 @@ class RunState:
         self.q_steps.append(self.step)
         self.avg_max_q.append(value)
 
-    def record_eval(self, mean: float, threshold: float | None, wall_seconds: float) -> bool:
-        """Note an evaluation at this step (wall_seconds of training so far); True if it is
-        the best so far."""
+    def record_eval(self, mean: float, goal: float | None, wall_seconds: float,
+                    stop_margin: float = 0.0, best_over: int = 1) -> bool:
+        """Note an evaluation at this step (wall_seconds of training so far).  Returns True
+        if this network is now the best: its score, the lowest mean among its evaluation and
+        the best_over − 1 before it, is the highest so far.  (best_over = 1: its own mean.)
+        The solved streak counts evaluations in a row at goal + stop_margin."""
         self.eval_steps.append(self.step)
         self.eval_returns.append(mean)
-        reached = reaches_goal(mean, threshold)
-        self.solved_streak = self.solved_streak + 1 if reached else 0
-        if reached and self.solved_at_step is None:
+        if reaches_goal(mean, goal) and self.solved_at_step is None:
             self.solved_at_step, self.solved_at_seconds = self.step, round(wall_seconds, 2)
-        if self.best_eval is None or mean > self.best_eval:
-            self.best_eval, self.best_step = mean, self.step
+        at_stop_level = goal is not None and reaches_goal(mean, goal + stop_margin)
+        self.solved_streak = self.solved_streak + 1 if at_stop_level else 0
+        score = min(self.eval_returns[-best_over:])
+        if self.best_eval is None or score > self.best_eval:
+            self.best_eval, self.best_step = score, self.step
             return True
         return False
 
@@ -125,7 +129,7 @@ class Result:
     final_eval_mean_return: float | None        # None if interrupted (no final evaluation)
     final_eval_episodes: int
     final_eval_returns: list
-    best_eval_mean_return: float | None
+    best_eval_mean_return: float | None         # the best network's score (see RunState.record_eval)
     best_eval_step: int | None
     solved_at_step: int | None
     solved_at_seconds: float | None             # training wall time to the first evaluation >= threshold
@@ -315,7 +319,7 @@ def evaluate_and_keep_best(agent: DQNAgent, best_net: Sequential, eval_env, run:
     if cfg.confirm_episodes and reaches_goal(float(np.mean(returns)), task.reward_threshold):
         returns += evaluate(agent, eval_env, cfg.confirm_episodes, cfg.eval_epsilon, cfg.seed + CONFIRM_SEED)
     mean = float(np.mean(returns))
-    if run.record_eval(mean, task.reward_threshold, wall_seconds):
+    if run.record_eval(mean, task.reward_threshold, wall_seconds, cfg.stop_margin, cfg.best_over):
         best_net.load_weights_from(agent.online)
         folder.save_best(best_net)
     folder.plot(run)

@@ -55,12 +55,26 @@ def test_a_solved_streak_counts_consecutive_evaluations_at_the_goal():
     run = RunState()
     for step, mean in [(1, 19.0), (2, 17.0), (3, 18.0), (4, 18.5)]:
         run.step = step
-        run.record_eval(mean, threshold=18.0, wall_seconds=10.0 * step)
+        run.record_eval(mean, goal=18.0, wall_seconds=10.0 * step)
     assert run.solved_at_step == 1 and run.solved_at_seconds == 10.0    # the first, not the last
     assert run.solved_streak == 2                                        # 17 broke the first streak
+    assert run.best_eval == 19.0 and run.best_step == 1                  # best_over 1: its own mean
     assert solved_for_good(run, CartPoleConfig(stop_after_solved=2))
     assert not solved_for_good(run, CartPoleConfig(stop_after_solved=3))
     assert not solved_for_good(run, CartPoleConfig(stop_after_solved=0))  # 0: never stop early
+
+
+def test_a_stop_margin_and_best_over_two_keep_the_network_of_a_good_stretch():
+    # Pong's rule: the streak counts evaluations at 18 + 1; a network scores the lower of its
+    # evaluation and the one before it.  The lucky 19.9 right after -9.4 is not the best.
+    run = RunState()
+    for step, mean in [(1, -9.4), (2, 19.9), (3, 11.2), (4, 18.5), (5, 19.2), (6, 19.6)]:
+        run.step = step
+        run.record_eval(mean, goal=18.0, wall_seconds=1.0, stop_margin=1.0, best_over=2)
+        assert run.solved_streak == {1: 0, 2: 1, 3: 0, 4: 0, 5: 1, 6: 2}[step]   # 18.5 < 19
+    assert run.solved_at_step == 2                   # the goal itself (+18) was first reached there
+    assert run.best_step == 6 and run.best_eval == 19.2   # min(19.2, 19.6): the network it stops with
+    assert solved_for_good(run, CartPoleConfig(stop_after_solved=2))
 
 
 def test_an_evaluation_at_the_goal_counts_only_once_other_episodes_confirm_it():

@@ -72,7 +72,7 @@ def _check_writable(folder: str) -> None:
 #: with; changing it mid-run would make a different experiment, so it is refused.
 RESUME_CAN_CHANGE = ("steps", "lr", "max_grad_norm", "eval_every", "eval_episodes",
                      "final_eval_episodes", "log_every", "checkpoint_every", "stop_after_solved",
-                     "confirm_episodes")
+                     "confirm_episodes", "stop_margin", "best_over")
 
 
 def flags_given(argv: list[str]) -> set[str]:
