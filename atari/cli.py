@@ -68,7 +68,7 @@ class AtariConfig(DQNConfig):
     once the paddle follows the ball, and every step of random play is a step not learning it"""
     eval_every: int = 12_500
     """agent steps between evaluations (whole games, true score): often enough that the stop
-    comes soon after +18 is reached; 5 games cost 10-15 s against about 100 s of training
+    comes soon after the game is solved; 5 games cost 10-15 s against about 100 s of training
     between them (steps/s with and without an eval in the progress.csv of
     results/pong/experiments/unconfirmed-seed-1)"""
     eval_episodes: int = 5
@@ -96,7 +96,8 @@ class AtariConfig(DQNConfig):
     results/pong/experiments/unconfirmed-seed-1)"""
     best_over: int = 2
     """a network's score is the lower of its evaluation and the one before it, so best.npz
-    comes from a stretch of good play; at an early stop it is the network the run stopped with"""
+    comes from a stretch of good play; at an early stop (two in a row, as best_over) it is
+    the network the run stopped with"""
 
     def run_name(self) -> str:
         return f"{resolve(self.game)}-{self.seed}"

@@ -12,7 +12,8 @@ the network as it was at that step) whose mean reached +18 over all its games:
 (--confirm-episodes); minutes to it is the training wall time up to that
 evaluation; final eval is the mean over the final evaluation's 10 games of
 the best network; wall min is the whole run, which stops once two evaluations
-in a row have reached +18 (--stop-after-solved; see `python run.py atari --help`).
+in a row have reached +19, a point above the goal (--stop-after-solved,
+--stop-margin; see `python run.py atari --help`).
 
     python bench/pong.py --seeds 0-2
     python bench/pong.py --seeds 3 -- --arch dqn2015     (flags after -- go to run.py)

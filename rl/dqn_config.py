@@ -133,7 +133,7 @@ class DQNConfig:
             "log_every": POSITIVE, "checkpoint_every": POSITIVE,
             "seed": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
             "stop_after_solved": AT_LEAST_0, "confirm_episodes": AT_LEAST_0,
-            "best_over": POSITIVE, "stop_margin": (lambda v: v >= 0, "0 or more"),
+            "best_over": POSITIVE, "stop_margin": AT_LEAST_0,
             "gamma": PROBABILITY,
             "lr": (lambda v: v > 0, "> 0"),
             "adam_eps": (lambda v: v > 0, "> 0"),

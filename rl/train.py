@@ -43,7 +43,9 @@ EVAL_SEED = 10_000   # periodic evaluations play the same episodes, seeded seed 
 # final evaluation plays other ones, seeded seed + FINAL_EVAL_SEED.
 FINAL_EVAL_SEED = 20_000
 # An evaluation that reaches the goal is confirmed on cfg.confirm_episodes more episodes,
-# seeded seed + CONFIRM_SEED: neither the ones above nor the final evaluation's.
+# seeded seed + CONFIRM_SEED: neither the ones above nor the final evaluation's.  (The
+# held-out states' random play, rl/held_out.py, starts from the same seed; those states
+# only measure Q and never choose a network.)
 CONFIRM_SEED = 30_000
 
 
@@ -247,6 +249,8 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     run = RunState(**folder.load_checkpoint(agent, act_rng, memory.rng)) if resume else RunState()
     folder.start(run.step, resume)
     best_net = agent.online.copy()
+    if run.best_eval is not None:               # resumed: the best so far is in best.npz, not θ
+        folder.load_best(best_net)
 
     # a resumed run starts a fresh episode (environment state is not saved) and, since D is
     # not saved either, collects learning_starts steps again before it learns

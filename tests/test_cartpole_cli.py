@@ -177,6 +177,8 @@ def files(tmp_path) -> dict:
     (["--steps", "0"], "--steps must be a positive integer"),
     (["--seed", "-1"], "--seed must be 0 or more"),
     (["--hidden", "0"], "--hidden must be a positive integer"),
+    (["--best-over", "0"], "--best-over must be a positive integer"),
+    (["--stop-margin", "-1"], "--stop-margin must be 0 or more"),
     (["--gamma", "1.5"], "--gamma must be in [0, 1]"),
     (["--loss", "l1"], "invalid choice"),
     (["--lr", "fast"], "expected float"),

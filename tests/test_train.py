@@ -8,7 +8,8 @@ import pytest
 from nnpy import CenteredRMSProp
 from rl.cli.cartpole import CartPoleConfig, build_mlp, make_task
 from rl.dqn import DQNAgent
-from rl.train import (CONFIRM_SEED, EVAL_SEED, RunState, evaluate, evaluate_and_keep_best,
+from rl.cli.checkpoints import save_policy
+from rl.train import (CONFIRM_SEED, EVAL_SEED, FINAL_EVAL_SEED, RunState, evaluate, evaluate_and_keep_best,
                       make_optimizer, solved_for_good, train)
 
 
@@ -75,6 +76,35 @@ def test_a_stop_margin_and_best_over_two_keep_the_network_of_a_good_stretch():
     assert run.solved_at_step == 2                   # the goal itself (+18) was first reached there
     assert run.best_step == 6 and run.best_eval == 19.2   # min(19.2, 19.6): the network it stops with
     assert solved_for_good(run, CartPoleConfig(stop_after_solved=2))
+
+
+def test_without_a_goal_nothing_counts_as_solved_and_best_over_still_applies():
+    run = RunState()
+    for step, mean in [(1, 5.0), (2, 9.0), (3, 7.0)]:
+        run.step = step
+        run.record_eval(mean, goal=None, wall_seconds=1.0, stop_margin=1.0, best_over=2)
+    assert run.solved_streak == 0 and run.solved_at_step is None
+    assert (run.best_step, run.best_eval) == (3, 7.0)           # min(9, 7) beats min(5, 9)
+
+
+def test_cartpole_keeps_the_plain_rules():
+    cfg = CartPoleConfig()
+    assert (cfg.confirm_episodes, cfg.stop_margin, cfg.best_over) == (0, 0.0, 1)
+
+
+def test_a_resumed_run_finishes_with_the_best_network_so_far_not_the_checkpoints(tmp_path):
+    cfg = CartPoleConfig(seed=0, steps=1_000, learning_starts=200, eval_every=500, eval_episodes=2,
+                         final_eval_episodes=3, log_every=500, checkpoint_every=1_000)
+    task = make_task(cfg)
+    train(cfg, task, str(tmp_path), quiet=True)
+    # plant a different "best so far": a fresh network; resuming at the last step trains
+    # nothing, so the final evaluation must play exactly the planted network
+    planted = build_mlp(cfg.hidden, np.random.default_rng(123))
+    save_policy(str(tmp_path / "best.npz"), planted, task.env_id, {})
+    result = train(cfg, task, str(tmp_path), resume=True, quiet=True)
+    expected = evaluate(DQNAgent(planted), task.make_eval_env(cfg.seed + EVAL_SEED), 3,
+                        cfg.eval_epsilon, cfg.seed + FINAL_EVAL_SEED)
+    assert result.final_eval_returns == expected
 
 
 def test_an_evaluation_at_the_goal_counts_only_once_other_episodes_confirm_it():

@@ -71,8 +71,7 @@ def _check_writable(folder: str) -> None:
 #: network, the replay memory, ε's schedule, the seed, ...) is what the checkpoint was made
 #: with; changing it mid-run would make a different experiment, so it is refused.
 RESUME_CAN_CHANGE = ("steps", "lr", "max_grad_norm", "eval_every", "eval_episodes",
-                     "final_eval_episodes", "log_every", "checkpoint_every", "stop_after_solved",
-                     "confirm_episodes", "stop_margin", "best_over")
+                     "final_eval_episodes", "log_every", "checkpoint_every", "stop_after_solved")
 
 
 def flags_given(argv: list[str]) -> set[str]:

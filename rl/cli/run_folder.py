@@ -4,7 +4,7 @@
     progress.csv    a row every log_every steps and at each evaluation
     curve.png       the learning curve
     checkpoint.npz  everything needed to resume: both networks, optimizer, counters, RNG states
-    best.npz        the network with the best greedy evaluation so far
+    best.npz        the network with the best evaluation score so far (rl/train.py, RunState.record_eval)
     summary.json    the result of a finished run
 
 `rl/train.py` calls these methods by name between the steps of Algorithm 1;
@@ -21,7 +21,7 @@ import numpy as np
 
 from nnpy import atomic_file
 
-from .checkpoints import load_checkpoint, save_checkpoint, save_policy
+from .checkpoints import load_checkpoint, load_policy, save_checkpoint, save_policy
 from .plot import plot_curve
 from .progress import ProgressCSV, ProgressLine
 
@@ -91,6 +91,11 @@ class RunFolder:
             save_checkpoint(self.path["checkpoint.npz"], agent, self.task.env_id, dataclasses.asdict(run),
                             {**self.meta, "act_rng": act_rng.bit_generator.state,
                              "memory_rng": memory_rng.bit_generator.state})
+
+    def load_best(self, net) -> None:
+        """best.npz's weights into net: a resumed run's best network so far."""
+        best, _ = load_policy(self.path["best.npz"], self.task.env_id)
+        net.load_weights_from(best)
 
     def save_best(self, net) -> None:
         with writing(self.path["best.npz"]):
