@@ -37,9 +37,9 @@ class AtariConfig(DQNConfig):
     """grey-scale weights of φ (atari/preprocess.py): rec709, or rec601 as in DeepMind's code"""
     steps: int = 700_000
     """agent steps (4 frames each) at most: 2.8M frames, under 2 hours at ~110 steps/s with
-    the evaluations.  A budget, not the plan: the run stops
-    once two evaluations in a row reach +19 (stop_after_solved); with these defaults seeds
-    0-2 first reached +18 at 150k-375k steps (results/pong/experiments)"""
+    the evaluations.  A budget, not the plan: the run stops once two evaluations in a row
+    reach +19 (stop_after_solved); with these defaults seeds 0 and 2 stopped at 337.5k and
+    437.5k steps, 56 and 67 minutes (results/pong/seed-0, seed-2)"""
     buffer_size: int = 100_000
     """replay capacity N in transitions (~7 KB each: 100k ≈ 0.7 GB)"""
     batch_size: int = 32
@@ -79,8 +79,9 @@ class AtariConfig(DQNConfig):
     """games in the final evaluation of the best network"""
     confirm_episodes: int = 5
     """an evaluation of +18 or more plays 5 more games and counts only if all 10 average +18:
-    seed 1's +20.4 on 5 games at 150k steps was +16.9 on the final 10, in the run made
-    before this check existed (results/pong/experiments/unconfirmed-seed-1)"""
+    5 games are too few (seed 1's +20.4 on 5 at 150k steps was +16.9 on the final 10,
+    results/pong/experiments/unconfirmed-seed-1); 10 alone were not enough either, hence
+    stop_margin and best_over"""
     log_every: int = 5_000
     """agent steps between progress.csv rows"""
     checkpoint_every: int = 25_000

@@ -96,18 +96,20 @@ class RunState:
         self.q_steps.append(self.step)
         self.avg_max_q.append(value)
 
-    def record_eval(self, mean: float, goal: float | None, wall_seconds: float,
-                    stop_margin: float = 0.0, best_over: int = 1) -> bool:
-        """Note an evaluation at this step (wall_seconds of training so far).  Returns True
-        if this network is now the best: its score, the lowest mean among its evaluation and
-        the best_over − 1 before it, is the highest so far.  (best_over = 1: its own mean.)
-        The solved streak counts evaluations in a row at goal + stop_margin."""
+    def record_eval(self, mean: float, goal: float | None, wall_seconds: float, *,
+                    stop_margin: float, best_over: int) -> bool:
+        """Note evaluation k, mean m_k, at this step (wall_seconds of training so far).
+
+            score_k = min(m_{k−b+1}, ..., m_k),   b = best_over   (b = 1: m_k itself)
+
+        Returns True if score_k is the highest so far: this network is now the best.
+        The solved streak counts evaluations in a row with m_k ≥ goal + stop_margin."""
         self.eval_steps.append(self.step)
         self.eval_returns.append(mean)
         if reaches_goal(mean, goal) and self.solved_at_step is None:
             self.solved_at_step, self.solved_at_seconds = self.step, round(wall_seconds, 2)
-        at_stop_level = goal is not None and reaches_goal(mean, goal + stop_margin)
-        self.solved_streak = self.solved_streak + 1 if at_stop_level else 0
+        stop_level = None if goal is None else goal + stop_margin
+        self.solved_streak = self.solved_streak + 1 if reaches_goal(mean, stop_level) else 0
         score = min(self.eval_returns[-best_over:])
         if self.best_eval is None or score > self.best_eval:
             self.best_eval, self.best_step = score, self.step
@@ -317,13 +319,15 @@ def evaluate_and_keep_best(agent: DQNAgent, best_net: Sequential, eval_env, run:
 
     Why confirm: on Pong a network that wins 5 games by +20 can average under +17 over the
     final evaluation's 10 (results/pong/experiments/unconfirmed-seed-1: +20.4 at 150k steps,
-    then +16.9), and without a second look it would count as solved and be kept as the best."""
+    then +16.9).  Confirming narrows that luck; it does not remove it (the same network
+    scored +19.9 on its 10), which is what stop_margin and best_over in record_eval are for."""
     check_weights(agent, run)                  # never play or keep a NaN network
     returns = evaluate(agent, eval_env, cfg.eval_episodes, cfg.eval_epsilon, cfg.seed + EVAL_SEED)
     if cfg.confirm_episodes and reaches_goal(float(np.mean(returns)), task.reward_threshold):
         returns += evaluate(agent, eval_env, cfg.confirm_episodes, cfg.eval_epsilon, cfg.seed + CONFIRM_SEED)
     mean = float(np.mean(returns))
-    if run.record_eval(mean, task.reward_threshold, wall_seconds, cfg.stop_margin, cfg.best_over):
+    if run.record_eval(mean, task.reward_threshold, wall_seconds,
+                       stop_margin=cfg.stop_margin, best_over=cfg.best_over):
         best_net.load_weights_from(agent.online)
         folder.save_best(best_net)
     folder.plot(run)

@@ -56,7 +56,7 @@ def test_a_solved_streak_counts_consecutive_evaluations_at_the_goal():
     run = RunState()
     for step, mean in [(1, 19.0), (2, 17.0), (3, 18.0), (4, 18.5)]:
         run.step = step
-        run.record_eval(mean, goal=18.0, wall_seconds=10.0 * step)
+        run.record_eval(mean, goal=18.0, wall_seconds=10.0 * step, stop_margin=0.0, best_over=1)
     assert run.solved_at_step == 1 and run.solved_at_seconds == 10.0    # the first, not the last
     assert run.solved_streak == 2                                        # 17 broke the first streak
     assert run.best_eval == 19.0 and run.best_step == 1                  # best_over 1: its own mean
