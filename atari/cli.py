@@ -38,8 +38,8 @@ class AtariConfig(DQNConfig):
     steps: int = 700_000
     """agent steps (4 frames each) at most: 2.8M frames, under 2 hours at ~110 steps/s with
     the evaluations.  A budget, not the plan: the run stops once two evaluations in a row
-    reach +19 (stop_after_solved); with these defaults seeds 0 and 2 stopped at 337.5k and
-    437.5k steps, 56 and 67 minutes (results/pong/seed-0, seed-2)"""
+    reach +19 (stop_after_solved); with these defaults seeds 0, 1 and 2 stopped at 337.5k,
+    312.5k and 437.5k steps, 56, 51 and 67 minutes (results/pong/seed-0, seed-1, seed-2)"""
     buffer_size: int = 100_000
     """replay capacity N in transitions (~7 KB each: 100k ≈ 0.7 GB)"""
     batch_size: int = 32
