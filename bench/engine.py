@@ -312,7 +312,10 @@ def main():
         print("torch is not importable: timing numpy alone (pip install torch==2.13.0 to compare)")
     else:
         torch.set_num_threads(args.threads)
-    print(f"numpy {np.__version__} ({NUMPY_THREADS} OpenBLAS thread(s), nnpy lanes {lanes.THREADS})"
+    lanes.can_share()
+    blas_now = lanes.get_blas_threads() if lanes.get_blas_threads is not None else NUMPY_THREADS
+    print(f"numpy {np.__version__} (OpenBLAS started {NUMPY_THREADS} thread(s), runs on {blas_now}; "
+          f"nnpy lanes {lanes.THREADS})"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch is not None else "")
           + f", python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs")
 

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .init import bias_uniform, kaiming_uniform
-from .lanes import copy_rows, split_rows
+from .lanes import both, copy_rows, split_rows
 from .layer import Layer, check_input
 from .space_to_depth import conv_s2d_backward, conv_s2d_forward
 
@@ -99,7 +99,7 @@ class Conv2D(Layer):
     backward: dout (N, OH, OW, F) -> dx (N, H, W, C); fills grads w (KH,KW,C,F), b (F,)
         dw   = cols^T @ dout        (the patches each weight saw, weighted by dout)
         db   = sum of dout over N, OH, OW
-        dx   = col2im(dout @ w^T)
+        dx   = col2im(dout @ w^T)          (dw and dx at once, on two lanes)
 
     A strided layer whose kernel is a multiple of its stride (the DQN's 8x8/4
     and 4x4/2) computes the same sums by space-to-depth instead, which is
@@ -155,12 +155,19 @@ class Conv2D(Layer):
         else:
             x_shape, cols = self.cache
             dout2 = dout.reshape(-1, self.f)                            # (N*OH*OW, F)
-            self.grads["w"][...] = (cols.T @ dout2).reshape(self.params["w"].shape)  # (KH, KW, C, F)
-            self.grads["b"][...] = dout2.sum(axis=0)                    # (F,)
-            dx = None
-            if need_dx:
-                dcols = dout2 @ self.params["w"].reshape(-1, self.f).T  # (N*OH*OW, KH*KW*C)
-                dx = col2im(dcols, x_shape, self.k, self.k, self.stride)  # (N, H, W, C)
+            w2 = self.params["w"].reshape(-1, self.f)                   # (KH*KW*C, F)
+
+            def weight_grads():
+                self.grads["w"][...] = (cols.T @ dout2).reshape(self.params["w"].shape)  # (KH, KW, C, F)
+                self.grads["b"][...] = dout2.sum(axis=0)                # (F,)
+
+            def input_grad():
+                dcols = dout2 @ w2.T                                    # (N*OH*OW, KH*KW*C)
+                return col2im(dcols, x_shape, self.k, self.k, self.stride)  # (N, H, W, C)
+
+            # dw and dx both need only dout: independent, so one lane each (nnpy/lanes.py)
+            _, dx = both(weight_grads, input_grad if need_dx else lambda: None,
+                         size=cols.size if need_dx else 0)
         if dx is not None and self.scale != 1.0:
             dx *= self.scale                    # the input was scale · x: dL/dx = scale · dL/d(input)
         return dx

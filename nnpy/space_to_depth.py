@@ -46,7 +46,7 @@ so it still comes out ahead.
 """
 import numpy as np
 
-from .lanes import copy_rows, split_rows
+from .lanes import both, copy_rows, matmul_columns, split_rows
 
 
 def space_to_depth(x: np.ndarray, s: int, hb: int, wb: int, dtype=None, scale: float = 1.0) -> np.ndarray:
@@ -141,9 +141,14 @@ def conv_s2d_backward(dout: np.ndarray, cache: tuple, w: np.ndarray, s: int, nee
 
     split_rows(spread, n, dy.size)
     dy = dy.reshape(n * hb * wb, m * m * f)                         # (N*HB*WB, m*m*F)
-    dw = unblock_kernel(xb.T @ dy, s, w.shape)                      # (KH, KW, C, F)
     db = dout.reshape(-1, f).sum(axis=0)                            # (F,)
-    if not need_dx:
-        return None, dw, db
-    dxb = (dy @ block_kernel(w, s).T).reshape(n, hb, wb, -1)        # (N, HB, WB, s*s*C)
-    return depth_to_space(dxb, s, x_shape), dw, db
+    if not need_dx:                 # the first layer: dw alone, blocks of its columns on each lane
+        return None, unblock_kernel(matmul_columns(xb.T, dy), s, w.shape), db   # dw (KH, KW, C, F)
+
+    def input_grad():
+        dxb = (dy @ block_kernel(w, s).T).reshape(n, hb, wb, -1)    # (N, HB, WB, s*s*C)
+        return depth_to_space(dxb, s, x_shape)                      # (N, H, W, C)
+
+    # dw and dx both need only dy: one lane each
+    dwb, dx = both(lambda: xb.T @ dy, input_grad, size=xb.size + dy.size)   # dwb (s*s*C, m*m*F)
+    return dx, unblock_kernel(dwb, s, w.shape), db

@@ -18,7 +18,7 @@ of n rewards and γ becomes γⁿ; the memory supplies both, per transition.
 """
 import numpy as np
 
-from nnpy import LOSSES, Sequential, clip_grad_norm
+from nnpy import LOSSES, Sequential, clip_grad_norm, lanes
 from nnpy.optim import Optimizer
 
 from .replay import Batch
@@ -84,9 +84,14 @@ class DQNAgent:
         # uint8 screens go in as they are: the first layer scales them in its own copy of them
         s, s2, scale = batch.s, batch.s2, self.input_scale
         q_next_online = self.online.forward(s2, scale) if self.double else None   # (B, A)
-        y = bellman_target(batch.r, batch.terminated, batch.discount,
-                           self.target.forward(s2, scale), q_next_online)  # (B,)
-        q = self.online.forward(s, scale)                                  # (B, A)
+        if self.target is self.online:      # one network: its forwards must take turns
+            q_next_target = self.target.forward(s2, scale)                 # (B, A)
+            q = self.online.forward(s, scale)                              # (B, A), cached for backward
+        else:
+            # θ⁻ on s' and θ on s are independent: one lane each (nnpy/lanes.py)
+            q_next_target, q = lanes.both(lambda: self.target.forward(s2, scale),
+                                          lambda: self.online.forward(s, scale))
+        y = bellman_target(batch.r, batch.terminated, batch.discount, q_next_target, q_next_online)  # (B,)
         rows = np.arange(len(batch.a))
         loss, dq_taken = self.loss_fn(q[rows, batch.a], y.astype(q.dtype))  # only Q(s, a) is fitted
         dq = np.zeros_like(q)                                              # (B, A)

@@ -131,7 +131,7 @@ def test_optimizer_refuses_a_non_contiguous_parameter():
 def test_threaded_step_equals_the_one_thread_step(name, monkeypatch):
     """Sharing the chunks between threads changes nothing, bit for bit (flushes included)."""
     rng = np.random.default_rng(0)
-    shapes = [(11 * optim.CHUNK + 5,), (7, 3), (optim.CHUNK,)]   # 14 chunks, enough for 3 threads
+    shapes = [(11 * optim.CHUNK + 5,), (7, 3), (optim.CHUNK,)]   # 14 chunks (5 of LANE_CHUNK): enough for 3 threads
     start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     runs = []
     for threads in (1, 3):
