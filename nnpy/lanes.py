@@ -126,7 +126,7 @@ def _run(calls: list) -> list:
 
 
 def both(f, g, size: int | None = None) -> tuple:
-    """(f(), g()), computed at once on two lanes; one after the other when THREADS is 1 or
+    """(f(), g()), computed at once on two lanes; f first, then g, when THREADS is 1 or
     size (elements the two touch) is under 2 * MIN_ELEMENTS.  f and g must not share outputs."""
     if size is not None and size < 2 * MIN_ELEMENTS:
         return f(), g()
@@ -137,6 +137,9 @@ def both(f, g, size: int | None = None) -> tuple:
 def split_rows(fn, n: int, size: int) -> None:
     """fn(lo, hi) for contiguous ranges covering [0, n); size = elements touched in all."""
     lanes = max(1, min(THREADS, n, size // MIN_ELEMENTS))
+    if lanes == 1:                  # the common case while acting: no lists, no lambdas
+        fn(0, n)
+        return
     bounds = [n * i // lanes for i in range(lanes + 1)]
     _run([lambda lo=bounds[i], hi=bounds[i + 1]: fn(lo, hi) for i in range(lanes)])
 

@@ -10,7 +10,6 @@ import threading
 import numpy as np
 
 from . import lanes
-from .lanes import split_rows
 
 # Running averages decay geometrically wherever a weight stops getting
 # gradient (a dead ReLU unit, say) and sink into float32's *subnormal* range
@@ -92,8 +91,8 @@ class Optimizer:
             for lo in range(0, p.size, size):
                 sl = slice(lo, lo + size)
                 chunks.append((flat_p[sl], flat_g[sl], {s: a[sl] for s, a in flat_state.items()}))
-        split_rows(lambda lo, hi: self._update_chunks(chunks[lo:hi]), len(chunks),
-                   sum(p.size for p in self.params.values()))
+        lanes.split_rows(lambda lo, hi: self._update_chunks(chunks[lo:hi]), len(chunks),
+                         sum(p.size for p in self.params.values()))
 
     def _update_chunks(self, chunks: list) -> None:
         for p, g, st in chunks:

@@ -84,13 +84,12 @@ class DQNAgent:
         # uint8 screens go in as they are: the first layer scales them in its own copy of them
         s, s2, scale = batch.s, batch.s2, self.input_scale
         q_next_online = self.online.forward(s2, scale) if self.double else None   # (B, A)
-        if self.target is self.online:      # one network: its forwards must take turns
-            q_next_target = self.target.forward(s2, scale)                 # (B, A)
-            q = self.online.forward(s, scale)                              # (B, A), cached for backward
-        else:
-            # θ⁻ on s' and θ on s are independent: one lane each (nnpy/lanes.py)
-            q_next_target, q = lanes.both(lambda: self.target.forward(s2, scale),
-                                          lambda: self.online.forward(s, scale))
+        # θ⁻ on s' and θ on s are independent: one lane each (nnpy/lanes.py).  Without a target
+        # network they are one network, whose cache must end up holding s: size=0 makes them
+        # take turns, s last.
+        q_next_target, q = lanes.both(lambda: self.target.forward(s2, scale),     # (B, A)
+                                      lambda: self.online.forward(s, scale),      # (B, A)
+                                      size=0 if self.target is self.online else None)
         y = bellman_target(batch.r, batch.terminated, batch.discount, q_next_target, q_next_online)  # (B,)
         rows = np.arange(len(batch.a))
         loss, dq_taken = self.loss_fn(q[rows, batch.a], y.astype(q.dtype))  # only Q(s, a) is fitted
