@@ -250,10 +250,16 @@ def torch_act(net, obs) -> int:
 # call made numpy's batch-1 forward of the 2013 net 8x slower (1.83 ms instead
 # of 0.23).  So the libraries alternate in blocks of BLOCK repetitions, with a
 # generous pause before each block for the other library's threads to fall
-# asleep, and one untimed call to wake this library's own, as they are awake
-# in a running training loop.
+# asleep, then untimed calls for REWARM_S to wake this library's own, as they
+# are awake in a running training loop.  One call is not enough: after a
+# 0.3 s pause, the training steps right after it were slow for ~50-70 ms
+# (medians of 8 pauses, idle machine, 2 threads: numpy's dqn2013 step took
+# 17, 20, 17 ms, then 12; torch's 11.7, 9.2, then 8.8; at 1 thread, one or two
+# slow steps in each), and a single warm-up call left numpy's first two timed
+# steps in that slow stretch.  Both libraries get the same REWARM_S.
 BLOCK = 5
 PAUSE_S = 0.3
+REWARM_S = 0.15
 
 
 def median_ms(runs: dict, reps: int, warmup: int) -> dict:
@@ -267,7 +273,10 @@ def median_ms(runs: dict, reps: int, warmup: int) -> dict:
         for label in (labels if block % 2 == 0 else labels[::-1]):
             if len(labels) > 1:
                 time.sleep(PAUSE_S)
+                awake = time.perf_counter() + REWARM_S
                 runs[label]()
+                while time.perf_counter() < awake:
+                    runs[label]()
             for _ in range(min(BLOCK, reps - block * BLOCK)):
                 times[label].append(1e3 * timed(runs[label]))
     return {label: statistics.median(t) for label, t in times.items()}
