@@ -30,6 +30,7 @@ refuses to report if any other process is busy, before or during the run.
 
     python bench/engine.py --threads 1
     python bench/engine.py --threads 2
+    python bench/engine.py --threads 2 --phases      (where the step's time goes, phase by phase)
 
 PyTorch is not a dependency of numpy-dqn; without it the bench times numpy alone.
 """
@@ -53,6 +54,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lanes", type=int, default=None,
                         help="threads nnpy shares its own copies, adds and optimizer update between "
                              "(None: as many as OpenBLAS has, the library default)")
+    parser.add_argument("--phases", action="store_true",
+                        help="instead of the table: each phase of the training step (forwards, backward, "
+                             "clip, Adam) timed in both libraries")
     parser.add_argument("--force", action="store_true",
                         help="report even if other processes are busy (figures are labelled as such)")
     return parser.parse_args(argv)
@@ -224,17 +228,26 @@ def torch_batch(batch: Batch) -> tuple:
             torch.from_numpy(batch.terminated), torch.from_numpy(batch.discount))
 
 
-def torch_learn(net, target, opt, batch: tuple) -> float:
-    """DQNAgent.learn in PyTorch: target forward on s', online forward on s, Huber, clip, Adam."""
+def torch_learn(net, target, opt, batch: tuple, lap=None) -> float:
+    """DQNAgent.learn in PyTorch: target forward on s', online forward on s, Huber, clip, Adam.
+    lap(phase), if given, is called as each of PHASES ends (--phases)."""
+    lap = lap or (lambda phase: None)
     s, a, r, s2, terminated, discount = batch
     with torch.no_grad():
-        y = r + discount * (1 - terminated) * target(s2.float().div_(255)).max(dim=1).values
-    q = net(s.float().div_(255)).gather(1, a[:, None]).squeeze(1)
+        q_next = target(s2.float().div_(255))
+    q_all = net(s.float().div_(255))
+    lap(PHASES[0])
+    y = r + discount * (1 - terminated) * q_next.max(dim=1).values
+    q = q_all.gather(1, a[:, None]).squeeze(1)
     loss = F.smooth_l1_loss(q, y)                                       # Huber, δ = 1
     opt.zero_grad()
+    lap(None)
     loss.backward()
+    lap(PHASES[1])
     torch.nn.utils.clip_grad_norm_(net.parameters(), MAX_GRAD_NORM)
+    lap(PHASES[2])
     opt.step()
+    lap(PHASES[3])
     return loss.item()
 
 
@@ -262,9 +275,10 @@ PAUSE_S = 0.3
 REWARM_S = 0.15
 
 
-def median_ms(runs: dict, reps: int, warmup: int) -> dict:
-    """runs: label -> zero-argument function.  Median wall time per call, in ms."""
-    times = {label: [] for label in runs}
+def measure(runs: dict, reps: int, warmup: int) -> dict:
+    """runs: label -> zero-argument function.  label -> one record per timed call:
+    {"total": its wall seconds} and, if the call returns a dict of seconds by phase, those."""
+    records = {label: [] for label in runs}
     labels = list(runs)
     for f in runs.values():
         for _ in range(warmup):
@@ -278,8 +292,113 @@ def median_ms(runs: dict, reps: int, warmup: int) -> dict:
                 while time.perf_counter() < awake:
                     runs[label]()
             for _ in range(min(BLOCK, reps - block * BLOCK)):
-                times[label].append(1e3 * timed(runs[label]))
-    return {label: statistics.median(t) for label, t in times.items()}
+                t0 = time.perf_counter()
+                phases = runs[label]()
+                total = time.perf_counter() - t0
+                records[label].append({"total": total, **(phases if isinstance(phases, dict) else {})})
+    return records
+
+
+def median_ms(runs: dict, reps: int, warmup: int) -> dict:
+    """runs: label -> zero-argument function.  Median wall time per call, in ms."""
+    return {label: 1e3 * statistics.median(r["total"] for r in recs)
+            for label, recs in measure(runs, reps, warmup).items()}
+
+
+# -- where a step's time goes (--phases) -------------------------------------------
+PHASES = ("forwards on s and s'", "backward", "clip gradient norm", "Adam step")
+
+
+class Laps:
+    """Seconds by phase within one call: lap(phase) ends `phase` (None: time not counted)."""
+
+    def __init__(self):
+        self.seconds, self.t = {}, time.perf_counter()
+
+    def lap(self, phase) -> None:
+        now = time.perf_counter()
+        if phase is not None:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.t
+        self.t = now
+
+
+def numpy_phased(agent: DQNAgent, batch: Batch):
+    """agent.learn(batch) as a function that returns its seconds by phase.  Nothing in nnpy
+    or rl is changed: the calls learn makes for each phase are wrapped, on this agent only
+    (its networks' forward and backward, its optimizer's step) and, for the clip, in rl.dqn.
+    The two forwards run at once on two lanes: their phase is from the first one's start to
+    the last one's end."""
+    import rl.dqn
+    laps, spans = [None], []
+
+    def wrapped(owner, name, phase):
+        inner = getattr(owner, name)
+
+        def call(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                if phase == PHASES[0]:
+                    spans.append((t0, time.perf_counter()))
+                else:
+                    laps[0].seconds[phase] = laps[0].seconds.get(phase, 0.0) + time.perf_counter() - t0
+        setattr(owner, name, call)
+
+    wrapped(agent.online, "forward", PHASES[0])
+    if agent.target is not agent.online:
+        wrapped(agent.target, "forward", PHASES[0])
+    wrapped(agent.online, "backward", PHASES[1])
+    wrapped(rl.dqn, "clip_grad_norm", PHASES[2])
+    wrapped(agent.opt, "step", PHASES[3])
+
+    def learn():
+        laps[0], spans[:] = Laps(), []
+        agent.learn(batch)
+        laps[0].seconds[PHASES[0]] = max(e for _, e in spans) - min(s for s, _ in spans)
+        return laps[0].seconds
+    return learn
+
+
+def torch_phased(net, target, opt, batch: tuple):
+    def learn():
+        laps = Laps()
+        torch_learn(net, target, opt, batch, lap=laps.lap)
+        return laps.seconds
+    return learn
+
+
+def bench_phases(arch: str, n: int, reps: int, warmup: int) -> list[str]:
+    """The lines of a table: median milliseconds of each of PHASES in one training step, both libraries."""
+    import rl.dqn
+    clip = rl.dqn.clip_grad_norm
+    agent, batch = make_agent(arch), make_batch(n, np.random.default_rng(1))
+    runs = {"numpy": numpy_phased(agent, batch)}
+    if torch is not None:
+        t_net, t_target = torch_copy(agent.online), torch_copy(agent.target)
+        runs["torch"] = torch_phased(t_net, t_target, torch.optim.Adam(t_net.parameters(), lr=LR, eps=ADAM_EPS),
+                                     torch_batch(batch))
+    try:
+        records = measure(runs, reps, warmup)
+    finally:
+        rl.dqn.clip_grad_norm = clip
+    lines = [f"\n{arch}, train step, batch {n}: median ms of each phase (medians do not add up to the total's)",
+             f"| {'phase':<22}| numpy ms | torch ms | numpy/torch |",
+             f"|{'-' * 23}|---------:|---------:|------------:|"]
+    for phase in (*PHASES, "the rest", "total"):
+        cells = []
+        for label in ("numpy", "torch"):
+            if label not in records:
+                cells.append(None)
+                continue
+            recs = records[label]
+            rest = [r["total"] - sum(r.get(p, 0.0) for p in PHASES) for r in recs]
+            values = rest if phase == "the rest" else [r.get(phase, 0.0) for r in recs]
+            cells.append(1e3 * statistics.median(values))
+        ratio = f"{cells[0] / cells[1]:11.2f}" if cells[1] else f"{'—':>11}"
+        torch_cell = f"{cells[1]:8.2f}" if cells[1] is not None else f"{'—':>8}"
+        lines.append(f"| {phase:<22}| {cells[0]:8.2f} | {torch_cell} | {ratio} |")
+    return lines
 
 
 def bench_net(arch: str, n: int, reps: int, warmup: int) -> list[tuple]:
@@ -348,14 +467,20 @@ def main():
     print(f"float32 matrix-multiply peak, {args.threads} thread(s): {peak:.0f} GFLOP/s (2048³, best of 5)")
     print(f"medians of {args.reps} reps after {args.warmup} warm-up"
           + (", numpy and torch alternating in blocks" if torch is not None else ""))
-    rows = [row for name in names for row in bench_net(name, args.batch, args.reps, args.warmup)]
+    if args.phases:
+        tables = [line for name in names for line in bench_phases(name, args.batch, args.reps, args.warmup)]
+    else:
+        rows = [row for name in names for row in bench_net(name, args.batch, args.reps, args.warmup)]
     idle = report_load(busy_since(before, time.perf_counter() - t0), "during the run") and idle
     if not idle and not args.force:
         sys.exit("refusing to report: another process was busy during the run (--force reports anyway, labelled)")
     label = "" if idle else " BUSY MACHINE (--force)"
-    print_table(rows, label)
-    print(f"\nGFLOP/s: the layers' multiply-adds by definition ({step_flops(make_agent(names[0]).online, args.batch) / 1e9:.2f} "
-          f"GFLOP per {names[0]} step), against the {peak:.0f} GFLOP/s peak above.")
+    if args.phases:
+        print("\n".join(line + (label if line.startswith("| ") else "") for line in tables))
+    else:
+        print_table(rows, label)
+        print(f"\nGFLOP/s: the layers' multiply-adds by definition ({step_flops(make_agent(names[0]).online, args.batch) / 1e9:.2f} "
+              f"GFLOP per {names[0]} step), against the {peak:.0f} GFLOP/s peak above.")
     if label:
         print("These figures were taken while other processes were busy: do not publish them.")
 
