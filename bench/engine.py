@@ -69,6 +69,7 @@ if __name__ == "__main__":
         os.environ[_var] = str(_threads)
 
 import platform  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 import statistics  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -82,6 +83,7 @@ from atari.networks import ARCHS, POOL, build_net  # noqa: E402
 # the shipped networks that the PyTorch mirror can rebuild (convolutions and dense layers);
 # dqn2013_pool is an experiment of the guide, not a network anyone trains for speed
 TIMED_ARCHS = [name for name, (convs, _) in ARCHS.items() if POOL not in convs]
+import rl.dqn  # noqa: E402
 from nnpy import Adam, conv_output_size, lanes  # noqa: E402
 from rl.dqn import DQNAgent  # noqa: E402
 from rl.replay import Batch  # noqa: E402
@@ -315,21 +317,25 @@ class Laps:
     def __init__(self):
         self.seconds, self.t = {}, time.perf_counter()
 
+    def add(self, phase, seconds: float) -> None:
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
+
     def lap(self, phase) -> None:
         now = time.perf_counter()
         if phase is not None:
-            self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.t
+            self.add(phase, now - self.t)
         self.t = now
 
 
+@contextmanager
 def numpy_phased(agent: DQNAgent, batch: Batch):
-    """agent.learn(batch) as a function that returns its seconds by phase.  Nothing in nnpy
-    or rl is changed: the calls learn makes for each phase are wrapped, on this agent only
-    (its networks' forward and backward, its optimizer's step) and, for the clip, in rl.dqn.
-    The two forwards run at once on two lanes: their phase is from the first one's start to
-    the last one's end."""
-    import rl.dqn
-    laps, spans = [None], []
+    """Yields agent.learn(batch) as a function that returns its seconds by phase.
+
+    Nothing in nnpy or rl is changed: the calls learn makes for each phase are wrapped, on
+    this agent (its networks' forward and backward, its optimizer's step) and, for the clip,
+    in rl.dqn until the block ends.  The two forwards run at once on two lanes: their phase
+    is from the first one's start to the last one's end."""
+    laps, spans = Laps(), []            # of the call under way
 
     def wrapped(owner, name, phase):
         inner = getattr(owner, name)
@@ -342,22 +348,25 @@ def numpy_phased(agent: DQNAgent, batch: Batch):
                 if phase == PHASES[0]:
                     spans.append((t0, time.perf_counter()))
                 else:
-                    laps[0].seconds[phase] = laps[0].seconds.get(phase, 0.0) + time.perf_counter() - t0
+                    laps.add(phase, time.perf_counter() - t0)
         setattr(owner, name, call)
 
-    wrapped(agent.online, "forward", PHASES[0])
-    if agent.target is not agent.online:
-        wrapped(agent.target, "forward", PHASES[0])
+    def learn():
+        laps.seconds, spans[:] = {}, []
+        agent.learn(batch)
+        laps.add(PHASES[0], max(end for _, end in spans) - min(start for start, _ in spans))
+        return dict(laps.seconds)
+
+    clip = rl.dqn.clip_grad_norm
+    for net in {id(agent.online): agent.online, id(agent.target): agent.target}.values():
+        wrapped(net, "forward", PHASES[0])
     wrapped(agent.online, "backward", PHASES[1])
     wrapped(rl.dqn, "clip_grad_norm", PHASES[2])
     wrapped(agent.opt, "step", PHASES[3])
-
-    def learn():
-        laps[0], spans[:] = Laps(), []
-        agent.learn(batch)
-        laps[0].seconds[PHASES[0]] = max(e for _, e in spans) - min(s for s, _ in spans)
-        return laps[0].seconds
-    return learn
+    try:
+        yield learn
+    finally:
+        rl.dqn.clip_grad_norm = clip
 
 
 def torch_phased(net, target, opt, batch: tuple):
@@ -370,18 +379,14 @@ def torch_phased(net, target, opt, batch: tuple):
 
 def bench_phases(arch: str, n: int, reps: int, warmup: int) -> list[str]:
     """The lines of a table: median milliseconds of each of PHASES in one training step, both libraries."""
-    import rl.dqn
-    clip = rl.dqn.clip_grad_norm
     agent, batch = make_agent(arch), make_batch(n, np.random.default_rng(1))
-    runs = {"numpy": numpy_phased(agent, batch)}
-    if torch is not None:
-        t_net, t_target = torch_copy(agent.online), torch_copy(agent.target)
-        runs["torch"] = torch_phased(t_net, t_target, torch.optim.Adam(t_net.parameters(), lr=LR, eps=ADAM_EPS),
-                                     torch_batch(batch))
-    try:
+    with numpy_phased(agent, batch) as numpy_learn:
+        runs = {"numpy": numpy_learn}
+        if torch is not None:
+            t_net, t_target = torch_copy(agent.online), torch_copy(agent.target)
+            runs["torch"] = torch_phased(t_net, t_target,
+                                         torch.optim.Adam(t_net.parameters(), lr=LR, eps=ADAM_EPS), torch_batch(batch))
         records = measure(runs, reps, warmup)
-    finally:
-        rl.dqn.clip_grad_norm = clip
     lines = [f"\n{arch}, train step, batch {n}: median ms of each phase (medians do not add up to the total's)",
              f"| {'phase':<22}| numpy ms | torch ms | numpy/torch |",
              f"|{'-' * 23}|---------:|---------:|------------:|"]

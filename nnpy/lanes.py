@@ -28,8 +28,9 @@ another BLAS), lanes run one after the other.
 Waking a thread costs ~30 µs while the other core is busy and ~0.2 ms once it
 has gone idle (measured here, a virtual machine), so only work of at least
 MIN_ELEMENTS elements per lane is shared; the batch-1 forward while acting
-stays on one thread (split, it was slower: 0.66 ms instead of 0.42 for dqn2013).  A lane never starts lanes of its own: work asked for
-inside a lane runs on the thread that asked.  Lanes are started by one thread
+stays on one thread (split, it was slower: 0.66 ms instead of 0.42 for dqn2013).
+A lane never starts lanes of its own: work asked for inside a lane runs on the
+thread that asked.  Lanes are started by one thread
 at a time: a training loop, not several threads of a program sharing nnpy.
 
 THREADS is how many lanes to use: OPENBLAS_NUM_THREADS, else every CPU this process may

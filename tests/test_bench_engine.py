@@ -11,12 +11,14 @@ import engine  # noqa: E402
 def test_a_phased_step_times_every_phase_and_learns_exactly_what_a_plain_step_learns():
     plain, timed = engine.make_agent("dqn2013"), engine.make_agent("dqn2013")
     batch = engine.make_batch(4, np.random.default_rng(1))
-    step = engine.numpy_phased(timed, batch)
-    for _ in range(2):
-        seconds = step()
-        plain.learn(batch)
-        assert set(seconds) == set(engine.PHASES)
-        assert all(s > 0 for s in seconds.values())
+    clip = engine.rl.dqn.clip_grad_norm
+    with engine.numpy_phased(timed, batch) as step:
+        for _ in range(2):
+            seconds = step()
+            plain.learn(batch)
+            assert set(seconds) == set(engine.PHASES)
+            assert all(s > 0 for s in seconds.values())
+    assert engine.rl.dqn.clip_grad_norm is clip         # the wrap ends with the block
     for k, p in plain.online.parameters().items():
         np.testing.assert_array_equal(timed.online.parameters()[k], p)
 
