@@ -31,6 +31,8 @@ refuses to report if any other process is busy, before or during the run.
     python bench/engine.py --threads 1
     python bench/engine.py --threads 2
     python bench/engine.py --threads 2 --phases      (where the step's time goes, phase by phase)
+    python bench/engine.py --threads 1 --layers      (where a forward's time goes, layer by layer;
+                                                      --batch 1: acting's forward)
 
 PyTorch is not a dependency of numpy-dqn; without it the bench times numpy alone.
 """
@@ -57,6 +59,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--phases", action="store_true",
                         help="instead of the table: each phase of the training step (forwards, backward, "
                              "clip, Adam) timed in both libraries")
+    parser.add_argument("--layers", action="store_true",
+                        help="instead of the table: each layer's forward timed in both libraries, on a batch "
+                             "of --batch screens (--batch 1: acting)")
     parser.add_argument("--force", action="store_true",
                         help="report even if other processes are busy (figures are labelled as such)")
     return parser.parse_args(argv)
@@ -69,7 +74,7 @@ if __name__ == "__main__":
         os.environ[_var] = str(_threads)
 
 import platform  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import contextmanager, nullcontext  # noqa: E402
 import statistics  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -84,7 +89,7 @@ from atari.networks import ARCHS, POOL, build_net  # noqa: E402
 # dqn2013_pool is an experiment of the guide, not a network anyone trains for speed
 TIMED_ARCHS = [name for name, (convs, _) in ARCHS.items() if POOL not in convs]
 import rl.dqn  # noqa: E402
-from nnpy import Adam, conv_output_size, lanes  # noqa: E402
+from nnpy import Adam, Conv2D, Dense, conv_output_size, lanes  # noqa: E402
 from rl.dqn import DQNAgent  # noqa: E402
 from rl.replay import Batch  # noqa: E402
 
@@ -387,9 +392,7 @@ def bench_phases(arch: str, n: int, reps: int, warmup: int) -> list[str]:
             runs["torch"] = torch_phased(t_net, t_target,
                                          torch.optim.Adam(t_net.parameters(), lr=LR, eps=ADAM_EPS), torch_batch(batch))
         records = measure(runs, reps, warmup)
-    lines = [f"\n{arch}, train step, batch {n}: median ms of each phase (medians do not add up to the total's)",
-             f"| {'phase':<22}| numpy ms | torch ms | numpy/torch |",
-             f"|{'-' * 23}|---------:|---------:|------------:|"]
+    rows = []
     for phase in (*PHASES, "the rest", "total"):
         cells = []
         for label in ("numpy", "torch"):
@@ -400,10 +403,67 @@ def bench_phases(arch: str, n: int, reps: int, warmup: int) -> list[str]:
             rest = [r["total"] - sum(r.get(p, 0.0) for p in PHASES) for r in recs]
             values = rest if phase == "the rest" else [r.get(phase, 0.0) for r in recs]
             cells.append(1e3 * statistics.median(values))
-        ratio = f"{cells[0] / cells[1]:11.2f}" if cells[1] else f"{'—':>11}"
-        torch_cell = f"{cells[1]:8.2f}" if cells[1] is not None else f"{'—':>8}"
-        lines.append(f"| {phase:<22}| {cells[0]:8.2f} | {torch_cell} | {ratio} |")
+        rows.append((phase, *cells))
+    return ms_table(f"{arch}, train step, batch {n}: median ms of each phase (medians do not add up to the "
+                    "total's)", "phase", rows)
+
+
+def ms_table(title: str, first: str, rows: list[tuple]) -> list[str]:
+    """The lines of a table: rows (name, numpy ms, torch ms), either ms None where it has none."""
+    width = max(22, *(len(name) + 1 for name, _, _ in rows))
+    lines = [f"\n{title}", f"| {first:<{width}}| numpy ms | torch ms | numpy/torch |",
+             f"|{'-' * (width + 1)}|---------:|---------:|------------:|"]
+    for name, numpy_ms, torch_ms in rows:
+        cells = [f"{ms:8.3f}" if ms is not None else f"{'—':>8}" for ms in (numpy_ms, torch_ms)]
+        ratio = f"{numpy_ms / torch_ms:11.2f}" if numpy_ms and torch_ms else f"{'—':>11}"
+        lines.append(f"| {name:<{width}}| {cells[0]} | {cells[1]} | {ratio} |")
     return lines
+
+
+# -- where a forward's time goes (--layers) -------------------------------------------
+def layer_inputs(layers, x, run) -> list:
+    """The input each of `layers` gets in one forward from x; run(i, layer, h) is layer i's output."""
+    inputs = [x]
+    for i, layer in enumerate(layers[:-1]):
+        inputs.append(run(i, layer, inputs[-1]))
+    return inputs
+
+
+def layer_name(i: int, layer) -> str:
+    if isinstance(layer, Conv2D):
+        return f"{i} Conv2D {layer.k}x{layer.k}/{layer.stride}, {layer.f}"
+    return f"{i} {type(layer).__name__}" + (f" {layer.d} -> {layer.m}" if isinstance(layer, Dense) else "")
+
+
+def bench_layers(arch: str, n: int, reps: int, warmup: int) -> list[str]:
+    """The lines of a table: median ms of each layer's forward on a batch of n screens, both
+    libraries, then the whole forward, as the target forward and acting run it (PyTorch
+    without autograd).  numpy's first convolution takes the uint8 screens and converts them
+    in the copy of them it makes anyway (Conv2D.forward); PyTorch converts them first, in a
+    row of its own."""
+    agent = make_agent(arch)
+    net, x, scale = agent.online, make_batch(n, np.random.default_rng(1)).s, agent.input_scale  # x (N, 84, 84, 4)
+    inputs = layer_inputs(net.layers, x, lambda i, layer, h: layer.forward(h, scale) if i == 0 else layer.forward(h))
+    names = ["uint8 -> float / 255"] + [layer_name(i, layer) for i, layer in enumerate(net.layers)] + ["whole forward"]
+    runs = [{}, {"numpy": lambda: net.layers[0].forward(x, scale)}]
+    runs += [{"numpy": lambda layer=layer, h=h: layer.forward(h)} for layer, h in zip(net.layers[1:], inputs[1:])]
+    runs.append({"numpy": lambda: net.forward(x, scale)})
+    if torch is not None:
+        modules, tx = torch_copy(net), torch.from_numpy(x.transpose(0, 3, 1, 2).copy())   # (N, C, H, W)
+        with torch.no_grad():
+            t_inputs = layer_inputs(list(modules), tx.float().div_(255), lambda i, module, h: module(h))
+        runs[0]["torch"] = lambda: tx.float().div_(255)
+        for run, module, h in zip(runs[1:], modules, t_inputs):
+            run["torch"] = lambda module=module, h=h: module(h)
+        runs[-1]["torch"] = lambda: modules(tx.float().div_(255))
+    rows = []
+    with torch.no_grad() if torch is not None else nullcontext():
+        for name, run in zip(names, runs):
+            if run:
+                ms = median_ms(run, reps, warmup)
+                rows.append((name, ms.get("numpy"), ms.get("torch")))
+    return ms_table(f"{arch}, forward, batch {n}: median ms of each layer (numpy's first convolution "
+                    "includes converting the screens)", "layer", rows)
 
 
 def bench_net(arch: str, n: int, reps: int, warmup: int) -> list[tuple]:
@@ -472,15 +532,16 @@ def main():
     print(f"float32 matrix-multiply peak, {args.threads} thread(s): {peak:.0f} GFLOP/s (2048³, best of 5)")
     print(f"medians of {args.reps} reps after {args.warmup} warm-up"
           + (", numpy and torch alternating in blocks" if torch is not None else ""))
-    if args.phases:
-        tables = [line for name in names for line in bench_phases(name, args.batch, args.reps, args.warmup)]
+    if args.phases or args.layers:
+        bench = bench_phases if args.phases else bench_layers
+        tables = [line for name in names for line in bench(name, args.batch, args.reps, args.warmup)]
     else:
         rows = [row for name in names for row in bench_net(name, args.batch, args.reps, args.warmup)]
     idle = report_load(busy_since(before, time.perf_counter() - t0), "during the run") and idle
     if not idle and not args.force:
         sys.exit("refusing to report: another process was busy during the run (--force reports anyway, labelled)")
     label = "" if idle else " BUSY MACHINE (--force)"
-    if args.phases:
+    if args.phases or args.layers:
         print("\n".join(line + (label if line.startswith("| ") else "") for line in tables))
     else:
         print_table(rows, label)

@@ -40,3 +40,25 @@ def test_measure_keeps_one_record_per_timed_call_with_its_phases():
     records = engine.measure({"x": lambda: calls.append(1) or {"p": 0.25}}, reps=7, warmup=2)
     assert len(calls) == 9 and len(records["x"]) == 7
     assert all(r["p"] == 0.25 and r["total"] >= 0 for r in records["x"])
+
+
+def test_layer_inputs_are_what_each_layer_sees_in_one_forward():
+    agent = engine.make_agent("dqn2013")
+    x = engine.make_batch(3, np.random.default_rng(2)).s
+    inputs = engine.layer_inputs(agent.online.layers, x,
+                                lambda i, layer, h: layer.forward(h, 1 / 255) if i == 0 else layer.forward(h))
+    assert len(inputs) == len(agent.online.layers) and inputs[0] is x
+    np.testing.assert_array_equal(agent.online.layers[-1].forward(inputs[-1]), agent.online.forward(x, 1 / 255))
+
+
+def test_the_layer_table_has_a_row_for_every_layer_and_the_whole_forward(monkeypatch):
+    monkeypatch.setattr(engine, "torch", None)          # numpy alone, as where torch is not installed
+    lines = engine.bench_layers("dqn2013", 2, reps=1, warmup=0)
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| layer")]
+    names = [row.split("|")[1].strip() for row in rows]
+    assert names == [engine.layer_name(i, layer) for i, layer in enumerate(engine.make_agent("dqn2013").online.layers)] \
+        + ["whole forward"]
+    assert names[0] == "0 Conv2D 8x8/4, 16" and names[5] == "5 Dense 2592 -> 256"
+    for row in rows:
+        numpy_ms, torch_ms = (cell.strip() for cell in row.split("|")[2:4])
+        assert float(numpy_ms) >= 0 and torch_ms == "—"
