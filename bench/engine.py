@@ -89,7 +89,7 @@ from atari.networks import ARCHS, POOL, build_net  # noqa: E402
 # dqn2013_pool is an experiment of the guide, not a network anyone trains for speed
 TIMED_ARCHS = [name for name, (convs, _) in ARCHS.items() if POOL not in convs]
 import rl.dqn  # noqa: E402
-from nnpy import Adam, Conv2D, Dense, conv_output_size, lanes  # noqa: E402
+from nnpy import Adam, conv_output_size, lanes  # noqa: E402
 from rl.dqn import DQNAgent  # noqa: E402
 from rl.replay import Batch  # noqa: E402
 
@@ -410,7 +410,7 @@ def bench_phases(arch: str, n: int, reps: int, warmup: int) -> list[str]:
 
 def ms_table(title: str, first: str, rows: list[tuple]) -> list[str]:
     """The lines of a table: rows (name, numpy ms, torch ms), either ms None where it has none."""
-    width = max(22, *(len(name) + 1 for name, _, _ in rows))
+    width = max([22] + [len(name) + 1 for name, _, _ in rows])
     lines = [f"\n{title}", f"| {first:<{width}}| numpy ms | torch ms | numpy/torch |",
              f"|{'-' * (width + 1)}|---------:|---------:|------------:|"]
     for name, numpy_ms, torch_ms in rows:
@@ -421,8 +421,15 @@ def ms_table(title: str, first: str, rows: list[tuple]) -> list[str]:
 
 
 # -- where a forward's time goes (--layers) -------------------------------------------
-def layer_inputs(layers, x, run) -> list:
-    """The input each of `layers` gets in one forward from x; run(i, layer, h) is layer i's output."""
+def layer_forward(i: int, layer, h, scale: float):
+    """Layer i's output on h, as Sequential.forward calls it in an Atari net (whose first
+    layer, a Conv2D, converts and scales the screens itself)."""
+    return layer.forward(h, scale) if i == 0 else layer.forward(h)
+
+
+def layer_inputs(layers: list, x, run) -> list:
+    """inputs[i] is what layer i gets in one forward from x (inputs[0] is x);
+    run(i, layer, h) is layer i's output on h.  len(inputs) == len(layers)."""
     inputs = [x]
     for i, layer in enumerate(layers[:-1]):
         inputs.append(run(i, layer, inputs[-1]))
@@ -430,9 +437,23 @@ def layer_inputs(layers, x, run) -> list:
 
 
 def layer_name(i: int, layer) -> str:
-    if isinstance(layer, Conv2D):
-        return f"{i} Conv2D {layer.k}x{layer.k}/{layer.stride}, {layer.f}"
-    return f"{i} {type(layer).__name__}" + (f" {layer.d} -> {layer.m}" if isinstance(layer, Dense) else "")
+    """A table row's name: index, type, and the sizes that say which layer it is."""
+    cfg = layer.config()
+    if cfg["type"] == "Conv2D":
+        return f"{i} Conv2D {cfg['kernel_size']}x{cfg['kernel_size']}/{cfg['stride']}, {cfg['out_channels']}"
+    if cfg["type"] == "Dense":
+        return f"{i} Dense {cfg['in_features']} -> {cfg['out_features']}"
+    return f"{i} {cfg['type']}"
+
+
+def numpy_layer_runs(net, x: np.ndarray, scale: float) -> list[tuple]:
+    """Rows (name, zero-argument call) timing each layer's forward on the input the whole
+    forward gives it, then the whole forward; x (N, 84, 84, 4) uint8.  Each call returns
+    what it computes, so a test can check the pairing."""
+    inputs = layer_inputs(net.layers, x, lambda i, layer, h: layer_forward(i, layer, h, scale))
+    rows = [(layer_name(i, layer), lambda i=i, layer=layer, h=h: layer_forward(i, layer, h, scale))
+            for i, (layer, h) in enumerate(zip(net.layers, inputs))]
+    return rows + [("whole forward", lambda: net.forward(x, scale))]
 
 
 def bench_layers(arch: str, n: int, reps: int, warmup: int) -> list[str]:
@@ -442,28 +463,27 @@ def bench_layers(arch: str, n: int, reps: int, warmup: int) -> list[str]:
     in the copy of them it makes anyway (Conv2D.forward); PyTorch converts them first, in a
     row of its own."""
     agent = make_agent(arch)
-    net, x, scale = agent.online, make_batch(n, np.random.default_rng(1)).s, agent.input_scale  # x (N, 84, 84, 4)
-    inputs = layer_inputs(net.layers, x, lambda i, layer, h: layer.forward(h, scale) if i == 0 else layer.forward(h))
-    names = ["uint8 -> float / 255"] + [layer_name(i, layer) for i, layer in enumerate(net.layers)] + ["whole forward"]
-    runs = [{}, {"numpy": lambda: net.layers[0].forward(x, scale)}]
-    runs += [{"numpy": lambda layer=layer, h=h: layer.forward(h)} for layer, h in zip(net.layers[1:], inputs[1:])]
-    runs.append({"numpy": lambda: net.forward(x, scale)})
+    x = make_batch(n, np.random.default_rng(1)).s                                   # (N, 84, 84, 4)
+    rows = numpy_layer_runs(agent.online, x, agent.input_scale)
+    runs = [{}] + [{"numpy": call} for _, call in rows]
+    names = ["uint8 -> float / 255"] + [name for name, _ in rows]
     if torch is not None:
-        modules, tx = torch_copy(net), torch.from_numpy(x.transpose(0, 3, 1, 2).copy())   # (N, C, H, W)
+        # torch_copy keeps the numpy weights, and 255 is agent.input_scale's inverse, as in torch_learn
+        modules, tx = torch_copy(agent.online), torch.from_numpy(x.transpose(0, 3, 1, 2).copy())  # (N, C, H, W)
         with torch.no_grad():
             t_inputs = layer_inputs(list(modules), tx.float().div_(255), lambda i, module, h: module(h))
         runs[0]["torch"] = lambda: tx.float().div_(255)
-        for run, module, h in zip(runs[1:], modules, t_inputs):
+        for run, module, h in zip(runs[1:-1], modules, t_inputs):
             run["torch"] = lambda module=module, h=h: module(h)
         runs[-1]["torch"] = lambda: modules(tx.float().div_(255))
-    rows = []
+    table = []
     with torch.no_grad() if torch is not None else nullcontext():
         for name, run in zip(names, runs):
             if run:
                 ms = median_ms(run, reps, warmup)
-                rows.append((name, ms.get("numpy"), ms.get("torch")))
+                table.append((name, ms.get("numpy"), ms.get("torch")))
     return ms_table(f"{arch}, forward, batch {n}: median ms of each layer (numpy's first convolution "
-                    "includes converting the screens)", "layer", rows)
+                    "includes converting the screens)", "layer", table)
 
 
 def bench_net(arch: str, n: int, reps: int, warmup: int) -> list[tuple]:

@@ -44,21 +44,35 @@ def test_measure_keeps_one_record_per_timed_call_with_its_phases():
 
 def test_layer_inputs_are_what_each_layer_sees_in_one_forward():
     agent = engine.make_agent("dqn2013")
-    x = engine.make_batch(3, np.random.default_rng(2)).s
-    inputs = engine.layer_inputs(agent.online.layers, x,
-                                lambda i, layer, h: layer.forward(h, 1 / 255) if i == 0 else layer.forward(h))
-    assert len(inputs) == len(agent.online.layers) and inputs[0] is x
-    np.testing.assert_array_equal(agent.online.layers[-1].forward(inputs[-1]), agent.online.forward(x, 1 / 255))
+    x, scale = engine.make_batch(3, np.random.default_rng(2)).s, agent.input_scale
+    layers = agent.online.layers
+    inputs = engine.layer_inputs(layers, x, lambda i, layer, h: engine.layer_forward(i, layer, h, scale))
+    assert len(inputs) == len(layers) and inputs[0] is x
+    np.testing.assert_array_equal(layers[-1].forward(inputs[-1]), agent.online.forward(x, scale))
 
 
-def test_the_layer_table_has_a_row_for_every_layer_and_the_whole_forward(monkeypatch):
+def test_each_timed_layer_call_computes_that_layer_on_its_input_in_the_whole_forward():
+    agent = engine.make_agent("dqn2013")
+    x, net = engine.make_batch(2, np.random.default_rng(3)).s, agent.online
+    rows = engine.numpy_layer_runs(net, x, agent.input_scale)
+    names = [name for name, _ in rows]
+    assert names[0] == "0 Conv2D 8x8/4, 16" and names[5] == "5 Dense 2592 -> 256"
+    assert names[-1] == "whole forward" and len(rows) == len(net.layers) + 1
+    outputs = [call() for _, call in rows]
+    h = x
+    for i, (layer, out) in enumerate(zip(net.layers, outputs)):     # layer i on layer i-1's output
+        h = engine.layer_forward(i, layer, h, agent.input_scale)
+        np.testing.assert_array_equal(out, h)
+    np.testing.assert_array_equal(outputs[-1], h)                   # the last layer's output is Q
+
+
+def test_without_torch_the_layer_table_has_numpy_figures_and_no_torch_column(monkeypatch):
     monkeypatch.setattr(engine, "torch", None)          # numpy alone, as where torch is not installed
     lines = engine.bench_layers("dqn2013", 2, reps=1, warmup=0)
     rows = [line for line in lines if line.startswith("| ") and not line.startswith("| layer")]
     names = [row.split("|")[1].strip() for row in rows]
-    assert names == [engine.layer_name(i, layer) for i, layer in enumerate(engine.make_agent("dqn2013").online.layers)] \
-        + ["whole forward"]
-    assert names[0] == "0 Conv2D 8x8/4, 16" and names[5] == "5 Dense 2592 -> 256"
-    for row in rows:
-        numpy_ms, torch_ms = (cell.strip() for cell in row.split("|")[2:4])
-        assert float(numpy_ms) >= 0 and torch_ms == "—"
+    layers = engine.make_agent("dqn2013").online.layers
+    assert names == [engine.layer_name(i, layer) for i, layer in enumerate(layers)] + ["whole forward"]
+    cells = [[cell.strip() for cell in row.split("|")[2:5]] for row in rows]
+    numpy_ms = [float(numpy) for numpy, _, _ in cells]                 # every row has a numpy figure
+    assert numpy_ms[-1] > 0 and all(torch == ratio == "—" for _, torch, ratio in cells)
