@@ -86,13 +86,13 @@ class DQNAgent:
         # θ⁻ on s' and θ on s are independent: one lane each (nnpy/lanes.py).  Double DQN's
         # θ on s' goes on θ's lane, before s: the cache backward needs must hold s, and run
         # alone its layers would be split between the lanes, measured slower (4.36 ms against
-        # 3.17 on one lane, dqn2013, 2 threads).  Without a target network θ and θ⁻ are one
-        # network: size=0 makes the lanes take turns, s last.
+        # 3.17 on one lane, dqn2013, 2 threads, the same process).  Without a target network θ
+        # and θ⁻ are one network: size=0 makes the lanes take turns, s last.
         def online_forwards():
-            q_next_online = self.online.forward(s2, scale) if self.double else None
-            return q_next_online, self.online.forward(s, scale)
-        q_next_target, (q_next_online, q) = lanes.both(lambda: self.target.forward(s2, scale),
-                                                       online_forwards,           # each (B, A)
+            q_next_online = self.online.forward(s2, scale) if self.double else None   # (B, A)
+            return q_next_online, self.online.forward(s, scale)                       # (B, A)
+        q_next_target, (q_next_online, q) = lanes.both(lambda: self.target.forward(s2, scale),  # (B, A)
+                                                       online_forwards,
                                                        size=0 if self.target is self.online else None)
         y = bellman_target(batch.r, batch.terminated, batch.discount, q_next_target, q_next_online)  # (B,)
         rows = np.arange(len(batch.a))

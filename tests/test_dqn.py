@@ -181,3 +181,21 @@ def test_learn_backpropagates_the_gradient_of_its_own_loss(double):
               for k, p in agent.online.parameters().items()}
     assert max(errors.values()) < NET_TOL, errors
     assert all(np.any(g != 0) for g in analytic.values())  # every layer got a gradient
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_without_a_target_network_learn_is_learn_with_a_target_just_synced(double):
+    """With no θ⁻, θ plays both parts, and its forwards on s' and s take turns on one network:
+    the step must equal one whose separate θ⁻ is a copy of θ, so the caches backward reads
+    must hold s, not s'."""
+    agents = []
+    for target_network in (False, True):
+        rng = np.random.default_rng(0)                                         # the same θ twice
+        net = Sequential([Dense(4, 16, rng, np.float64), ReLU(), Dense(16, 2, rng, np.float64)])
+        agents.append(DQNAgent(net, Adam(net.parameters(), lr=1e-3), double=double,
+                               target_network=target_network))
+    batch = fixed_batch()
+    losses = [agent.learn(batch) for agent in agents]
+    assert losses[0] == losses[1]
+    for k, v in params_of(agents[0].online).items():
+        np.testing.assert_array_equal(v, agents[1].online.parameters()[k])

@@ -100,7 +100,8 @@ def small_batch(n: int, rng: np.random.Generator) -> Batch:
 
 
 @pytest.mark.parametrize("arch, double, target_network", [
-    ("dqn2013", False, True), ("dqn2015", False, True), ("dqn2013", True, True), ("dqn2013", False, False)])
+    ("dqn2013", False, True), ("dqn2015", False, True), ("dqn2013", True, True), ("dqn2013", False, False),
+    ("dqn2013", True, False)])
 def test_dqn_learning_steps_on_two_lanes_equal_one_lane(arch, double, target_network, monkeypatch):
     """The whole DQN step (both forwards at once, dw beside dx, the shared Adam update) gives the
     same losses and weights as on one thread, bit for bit, over steps that also sync θ⁻.
