@@ -126,6 +126,7 @@ def make_task(cfg: AtariConfig) -> Task:
         make_memory=lambda: FrameReplay(cfg.buffer_size, cfg.gamma, cfg.n_step, seed=cfg.seed),
         memory_bytes_per_transition=FrameReplay.bytes_per_transition(),
         input_scale=1 / 255,
+        half_batches=True,                  # the conv nets keep two cores busy; CartPole's MLP does not
         reward_threshold=18.0 if rom == "pong" else None,   # this project's goal for Pong
         policy_meta={"game": rom, "arch": cfg.arch, "full_action_space": cfg.full_action_space,
                      "luminance": cfg.luminance},

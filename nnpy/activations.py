@@ -14,7 +14,6 @@ which is why the DQN networks (and most deep networks since 2012) use it.
 """
 import numpy as np
 
-from .lanes import split_rows
 from .layer import Layer
 
 
@@ -22,22 +21,15 @@ class ReLU(Layer):
     """out = max(0, x), any shape.  backward: dx = dout * [x > 0].
 
     The gradient at exactly 0 is taken as 0 (the subgradient PyTorch uses).
-    Both passes share the batch rows between threads (nnpy/lanes.py).
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out = np.empty_like(x)
-        split_rows(lambda lo, hi: np.maximum(x[lo:hi], 0, out=out[lo:hi]), len(x), x.size)
+        out = np.maximum(x, 0)
         self.cache = out                    # out > 0 exactly where x > 0
         return out
 
     def backward(self, dout: np.ndarray, need_dx: bool = True):
-        if not need_dx:
-            return None
-        dx = np.empty_like(dout)
-        split_rows(lambda lo, hi: np.multiply(dout[lo:hi], self.cache[lo:hi] > 0, out=dx[lo:hi]),
-                   len(dout), dout.size)
-        return dx
+        return dout * (self.cache > 0) if need_dx else None
 
     def config(self) -> dict:
         return {"type": "ReLU"}

@@ -22,7 +22,6 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .init import bias_uniform, kaiming_uniform
-from .lanes import both, copy_rows, split_rows
 from .layer import Layer, check_input
 from .space_to_depth import conv_s2d_backward, conv_s2d_forward
 
@@ -35,8 +34,8 @@ def conv_output_size(size: int, kernel: int, stride: int) -> int:
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int, dtype=None, scale: float = 1.0) -> np.ndarray:
     """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C) of `dtype` (default x's), one patch per row, times scale.
 
-    A strided *view* names every patch without copying; the single copy
-    (its rows shared between threads, nnpy/lanes.py) makes the matrix BLAS wants.
+    A strided *view* names every patch without copying; the single copy makes the
+    matrix BLAS wants (and converts and scales x on the way, see Conv2D.forward).
     """
     # The patch view is only cheap to copy when a row (KW, C) is one run of
     # memory; a transposed input (e.g. a stack built channels-first) would
@@ -48,8 +47,7 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, dtype=None, scale: floa
     patches = as_strided(x, shape=(n, oh, ow, kh, kw, c),
                          strides=(sn, sh * stride, sw * stride, sh, sw, sc),
                          writeable=False)                  # (N, OH, OW, KH, KW, C) view
-    cols = np.empty(patches.shape, dtype=dtype or x.dtype)
-    copy_rows(cols, patches, scale)
+    cols = np.multiply(patches, scale, dtype=dtype or x.dtype)   # (N, OH, OW, KH, KW, C) copy
     return cols.reshape(n * oh * ow, kh * kw * c)                         # (N*OH*OW, KH*KW*C)
 
 
@@ -63,15 +61,10 @@ def col2im(cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int) -> n
     n, h, w, c = x_shape
     oh, ow = conv_output_size(h, kh, stride), conv_output_size(w, kw, stride)
     cols6 = cols.reshape(n, oh, ow, kh, kw, c)              # (N, OH, OW, KH, KW, C)
-    dx = np.empty(x_shape, dtype=cols.dtype)
-
-    def add_patches(lo, hi):                                # images lo:hi
-        dx[lo:hi] = 0
-        for i in range(kh):
-            for j in range(kw):
-                dx[lo:hi, i:i + stride * oh:stride, j:j + stride * ow:stride, :] += cols6[lo:hi, :, :, i, j, :]
-
-    split_rows(add_patches, n, cols.size)
+    dx = np.zeros(x_shape, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dx[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :] += cols6[:, :, :, i, j, :]
     return dx
 
 
@@ -99,7 +92,7 @@ class Conv2D(Layer):
     backward: dout (N, OH, OW, F) -> dx (N, H, W, C); fills grads w (KH,KW,C,F), b (F,)
         dw   = cols^T @ dout        (the patches each weight saw, weighted by dout)
         db   = sum of dout over N, OH, OW
-        dx   = col2im(dout @ w^T)          (dw and dx at once, on two lanes)
+        dx   = col2im(dout @ w^T)
 
     A strided layer whose kernel is a multiple of its stride (the DQN's 8x8/4
     and 4x4/2) computes the same sums by space-to-depth instead, which is
@@ -125,12 +118,10 @@ class Conv2D(Layer):
         self._zero_grads()
 
     def forward(self, x: np.ndarray, scale: float = 1.0) -> np.ndarray:
-        """The input is scale · x in the weights' dtype; x may be of any dtype, e.g. uint8 screens
-        with scale = 1/255.  Both algorithms copy x once anyway (into patches or blocks) and
-        convert and scale it in that copy, which saves the DQN a pass over each batch of screens
-        (903k values).  Measured on the first layer with a batch of 32 uint8 screens (one
-        thread, busy machine, medians): 16 filters 6.5 -> 4.4 ms, 32 filters 6.6 -> 5.9 ms,
-        the same output bit for bit.  backward's dx is then dL/dx of the raw x."""
+        """x (N, H, W, C) of any dtype -> out (N, OH, OW, F); the layer's input is scale · x in
+        the weights' dtype (uint8 screens come with scale = 1/255).  Both algorithms copy x once
+        anyway, into patches or blocks, and convert and scale it in that copy: it saves a pass
+        over every batch of screens.  backward's dx is then dL/dx of the raw x."""
         check_input("Conv2D", x, ("N", "H", "W", self.c))
         n, h, w, _ = x.shape
         if h < self.k or w < self.k:
@@ -150,24 +141,15 @@ class Conv2D(Layer):
 
     def backward(self, dout: np.ndarray, need_dx: bool = True):
         if self.algorithm == "space_to_depth":
-            dx, self.grads["w"][...], self.grads["b"][...] = conv_s2d_backward(
+            dx, self.grads["w"], self.grads["b"] = conv_s2d_backward(
                 dout, self.cache, self.params["w"], self.stride, need_dx)
         else:
             x_shape, cols = self.cache
             dout2 = dout.reshape(-1, self.f)                            # (N*OH*OW, F)
             w2 = self.params["w"].reshape(-1, self.f)                   # (KH*KW*C, F)
-
-            def weight_grads():
-                self.grads["w"][...] = (cols.T @ dout2).reshape(self.params["w"].shape)  # (KH, KW, C, F)
-                self.grads["b"][...] = dout2.sum(axis=0)                # (F,)
-
-            def input_grad():
-                dcols = dout2 @ w2.T                                    # (N*OH*OW, KH*KW*C)
-                return col2im(dcols, x_shape, self.k, self.k, self.stride)  # (N, H, W, C)
-
-            # dw and dx both need only dout: independent, so one lane each (nnpy/lanes.py)
-            _, dx = both(weight_grads, input_grad if need_dx else lambda: None,
-                         size=cols.size if need_dx else 0)
+            self.grads["w"] = (cols.T @ dout2).reshape(self.params["w"].shape)  # (KH, KW, C, F)
+            self.grads["b"] = dout2.sum(axis=0)                         # (F,)
+            dx = col2im(dout2 @ w2.T, x_shape, self.k, self.k, self.stride) if need_dx else None  # (N, H, W, C)
         if dx is not None and self.scale != 1.0:
             dx *= self.scale                    # the input was scale · x: dL/dx = scale · dL/d(input)
         return dx

@@ -2,7 +2,6 @@
 import numpy as np
 
 from .init import bias_uniform, kaiming_uniform
-from .lanes import both
 from .layer import Layer, check_input
 
 
@@ -11,7 +10,6 @@ class Dense(Layer):
 
     forward : x (N, D) -> out (N, M),   out = x @ w + b,  w (D, M), b (M,)
     backward: dout (N, M) -> dx (N, D) = dout @ w^T;  dw = x^T @ dout;  db = sum_N dout
-              (dw and dx are computed at once on two lanes, nnpy/lanes.py)
     """
 
     def __init__(self, in_features: int, out_features: int,
@@ -35,17 +33,9 @@ class Dense(Layer):
 
     def backward(self, dout: np.ndarray, need_dx: bool = True):
         x, w = self.cache, self.params["w"]
-
-        def weight_grads():
-            # out= writes the products straight into the gradient arrays: assigning a fresh
-            # product would copy it, and the 2015 net's dw is 1.6M floats (6.4 MB).
-            np.matmul(x.T, dout, out=self.grads["w"])                   # (D, M)
-            np.sum(dout, axis=0, out=self.grads["b"])                   # (M,)
-
-        # dw and dx both need only dout: two independent multiplies, one lane each
-        _, dx = both(weight_grads, lambda: dout @ w.T if need_dx else None,   # dx (N, D)
-                     size=x.size + w.size + dout.size if need_dx else 0)
-        return dx
+        self.grads["w"] = x.T @ dout                                    # (D, M)
+        self.grads["b"] = dout.sum(axis=0)                              # (M,)
+        return dout @ w.T if need_dx else None                          # (N, D)
 
     def config(self) -> dict:
         return {"type": "Dense", "in_features": self.d, "out_features": self.m}

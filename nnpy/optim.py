@@ -5,11 +5,9 @@ network's own arrays) and updates them in place from a dict of gradients
 with the same names.  `state[name]` holds that parameter's running
 quantities (velocity, mean square, ...), so you can print them.
 """
-import threading
+import math
 
 import numpy as np
-
-from . import lanes
 
 # Running averages decay geometrically wherever a weight stops getting
 # gradient (a dead ReLU unit, say) and sink into float32's *subnormal* range
@@ -22,8 +20,6 @@ from . import lanes
 # flushing every 10 steps catches every one of them, at a tenth of the cost.
 TINY = 1e-30
 FLUSH_EVERY = 10
-CHUNK = 32_768          # elements per update chunk on one lane: 128 KB per float32 array
-LANE_CHUNK = 131_072    # ... and when the update is shared between lanes (see Optimizer.step)
 
 
 def flush_tiny(a: np.ndarray) -> None:
@@ -37,11 +33,8 @@ def clip_grad_norm(grads: dict, max_norm: float) -> float:
     g <- g * min(1, max_norm / ||g||),  ||g|| = sqrt(Σ over every array of Σ g²).
     Returns the norm before clipping.
     """
-    # g·g as one BLAS dot product per array: no float64 copy and no squared temporary.
-    # Measured (one thread, busy machine, medians): 0.12 ms instead of 1.4 for the dqn2013
-    # net's 677k gradients, 0.65 instead of 4.7 for dqn2015's 1.7M.  The dot product sums in
-    # the gradients' own dtype; in float32 that moved the norm by 8e-7 relative, far below
-    # anything a clipping threshold could notice.
+    # Σ g² as one BLAS dot product per array (g·g): no squared temporary, ten times faster
+    # than np.sum(g * g) on the DQN's gradients.
     total = float(np.sqrt(sum(float(np.dot(g.reshape(-1), g.reshape(-1))) for g in grads.values())))
     if total > max_norm:
         scale = max_norm / (total + 1e-12)
@@ -57,48 +50,16 @@ class Optimizer:
     def __init__(self, params: dict, lr: float):
         if not lr > 0:
             raise ValueError(f"{type(self).__name__} learning rate must be > 0, got {lr}")
-        for k, p in params.items():
-            # step() updates p through p.reshape(-1), which is a view only for a contiguous p
-            if not p.flags.c_contiguous:
-                raise ValueError(f"{type(self).__name__}: parameter {k!r} must be a C-contiguous array")
         self.params, self.lr, self.t = params, lr, 0
         self.state = {k: {s: np.zeros_like(p) for s in self.slots} for k, p in params.items()}
 
     def step(self, grads: dict) -> None:
-        """Apply update() to every parameter, one cache-sized chunk at a time.
-
-        An update is ~10 elementwise passes.  On the DQN's 2592 x 256 dense
-        matrix (2.6 MB per array) each pass would stream from main memory;
-        chunks of CHUNK elements stay in the CPU cache through all of them
-        (measured on the dqn2013 net: 2.3 ms per Adam step instead of 2.9).
-        The arithmetic is identical, elementwise, to updating whole arrays.
-
-        The chunks are shared between threads (nnpy/lanes.py): numpy
-        releases the GIL inside each pass, and OpenBLAS has no work while the
-        optimizer runs.  Each pass ends by taking the GIL back, and a lane
-        that finds the other holding it waits to be woken; with passes over
-        32k elements (~5 µs each) the two lanes spent their time waiting on
-        each other, so shared chunks are LANE_CHUNK long.  Measured (Adam step
-        alone, 2 threads, idle machine, medians): dqn2013 2.14 ms on one lane,
-        2.26 on two with 32k chunks, 1.79 with 131k; dqn2015 6.01, 5.78, 3.86.
-        """
+        """One update of every parameter from its gradient (same names as params)."""
         self.t += 1
-        size = LANE_CHUNK if lanes.THREADS > 1 else CHUNK
-        chunks = []                                                       # (p, g, state) per chunk
         for k, p in self.params.items():
-            flat_p, flat_g = p.reshape(-1), grads[k].reshape(-1)          # (P,) views
-            flat_state = {s: a.reshape(-1) for s, a in self.state[k].items()}  # each (P,)
-            for lo in range(0, p.size, size):
-                sl = slice(lo, lo + size)
-                chunks.append((flat_p[sl], flat_g[sl], {s: a[sl] for s, a in flat_state.items()}))
-        lanes.split_rows(lambda lo, hi: self._update_chunks(chunks[lo:hi]), len(chunks),
-                         sum(p.size for p in self.params.values()))
-
-    def _update_chunks(self, chunks: list) -> None:
-        for p, g, st in chunks:
-            self.update(p, g, st)
+            self.update(p, grads[k], self.state[k])
             if self.t % FLUSH_EVERY == 0:
-                for a in st.values():
+                for a in self.state[k].values():
                     flush_tiny(a)
 
     def update(self, p: np.ndarray, g: np.ndarray, st: dict) -> None:
@@ -202,32 +163,16 @@ class Adam(Optimizer):
                  eps: float = 1e-8):
         super().__init__(params, lr)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        # A chunk-sized scratch array per (thread, dtype): every pass below writes into it or
-        # into the state in place (out=), so a step allocates nothing.  That is for the threads
-        # of step(): numpy allocates with the GIL held, so temporaries would serialize them.
-        # On one thread it is no faster than the plain expressions (dqn2013 net, busy machine,
-        # medians: 3.5 ms against 3.3; the difference is within the noise).
-        self.scratch = {}
 
     def update(self, p, g, st):
         m, v = st["m"], st["v"]
-        key = (threading.get_ident(), p.dtype)
-        if key not in self.scratch:
-            self.scratch[key] = np.empty(max(CHUNK, LANE_CHUNK), p.dtype)
-        tmp = self.scratch[key][:p.size]
-        bc1, bc2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
         m *= self.beta1                                      # m <- β1 m + (1 - β1) g
-        np.multiply(g, 1 - self.beta1, out=tmp)
-        m += tmp
+        m += (1 - self.beta1) * g
         v *= self.beta2                                      # v <- β2 v + (1 - β2) g²
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.beta2
-        v += tmp
-        np.sqrt(v, out=tmp)                                  # θ <- θ - lr_t m / (sqrt(v) + ε_t)
-        tmp += self.eps * np.sqrt(bc2)
-        np.divide(m, tmp, out=tmp)
-        tmp *= self.lr * np.sqrt(bc2) / bc1
-        p -= tmp
+        v += (1 - self.beta2) * g * g
+        lr_t = self.lr * math.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
+        eps_t = self.eps * math.sqrt(1 - self.beta2 ** self.t)
+        p -= lr_t * (m / (np.sqrt(v) + eps_t))              # θ <- θ - lr_t m / (sqrt(v) + ε_t)
 
 
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSProp, "centered_rmsprop": CenteredRMSProp, "adam": Adam}

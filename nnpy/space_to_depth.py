@@ -29,24 +29,11 @@ then dwb = xb^T @ dy and dxb = dy @ wb^T, and depth-to-space undoes the
 blocks.  No col2im: its KH·KW strided adds of (KW·C)-float runs were the
 slowest part of the old backward.
 
-Measured on the DQN layers, batch 32, one thread (median CPU time of the
-layer alone, im2col -> space-to-depth, both timed in one process on a
-machine busy with other runs, so read the ratios, not the milliseconds):
-
-    layer (input)                  forward        backward
-    8x8/4, 16 filters (84x84x4)    5.9 -> 4.0     4.2 -> 3.3   (dw only: first layer)
-    4x4/2, 32 filters (20x20x16)   1.5 -> 1.4     4.3 -> 2.5
-    8x8/4, 32 filters (84x84x4)    8.8 -> 7.6     6.6 -> 7.7   (dw only: first layer)
-    4x4/2, 64 filters (20x20x32)   4.4 -> 4.4    12.9 -> 8.0
-
-The one loss, the 2015 net's first-layer backward, is building dy: four
-shifted copies into a zeroed (N, 21, 21, 2, 2, 32) array.  The first layer
-runs forward twice per training step (online and target) and backward once,
-so it still comes out ahead.
+Space-to-depth is faster than im2col on all four DQN layers but one backward
+(docs/PERFORMANCE.md has the figures); the tests hold it against im2col and the loops.
 """
 import numpy as np
 
-from .lanes import both, copy_rows, matmul_columns, split_rows
 
 
 def space_to_depth(x: np.ndarray, s: int, hb: int, wb: int, dtype=None, scale: float = 1.0) -> np.ndarray:
@@ -58,8 +45,7 @@ def space_to_depth(x: np.ndarray, s: int, hb: int, wb: int, dtype=None, scale: f
     """
     n, _, _, c = x.shape
     blocks = x[:, :hb * s, :wb * s].reshape(n, hb, s, wb, s, c)   # (N, HB, s, WB, s, C) view
-    xb = np.empty((n, hb, wb, s, s, c), dtype=dtype or x.dtype)
-    copy_rows(xb, blocks.transpose(0, 1, 3, 2, 4, 5), scale)       # (N, HB, WB, s, s, C)
+    xb = np.multiply(blocks.transpose(0, 1, 3, 2, 4, 5), scale, dtype=dtype or x.dtype)  # (N, HB, WB, s, s, C)
     return xb.reshape(n, hb, wb, s * s * c)                        # (N, HB, WB, s*s*C)
 
 
@@ -69,7 +55,7 @@ def depth_to_space(xb: np.ndarray, s: int, x_shape: tuple) -> np.ndarray:
     _, hb, wb, _ = xb.shape
     x = np.zeros(x_shape, dtype=xb.dtype) if (hb * s, wb * s) != (h, w) else np.empty(x_shape, dtype=xb.dtype)
     blocks = x[:, :hb * s, :wb * s].reshape(n, hb, s, wb, s, c)   # (N, HB, s, WB, s, C) view into x
-    copy_rows(blocks, xb.reshape(n, hb, wb, s, s, c).transpose(0, 1, 3, 2, 4, 5))
+    blocks[...] = xb.reshape(n, hb, wb, s, s, c).transpose(0, 1, 3, 2, 4, 5)   # (N, HB, s, WB, s, C)
     return x
 
 
@@ -109,20 +95,15 @@ def conv_s2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int, scale:
     xb = space_to_depth(x, s, hb, wb, w.dtype, scale).reshape(r, s * s * c)   # (N*HB*WB, s*s*C)
     yt = (block_kernel(w, s).T @ xb.T).reshape(m, m, f, r)           # (m, m, F, N*HB*WB)
     last = r - (m - 1) * (wb + 1)                                   # columns with all m*m terms
-    out_t = np.empty((f, r), dtype=yt.dtype)                        # (F, N*HB*WB)
-
-    def shifted_sum(lo, hi):                                        # filters lo:hi
-        np.add(yt[0, 0, lo:hi, :last], b[lo:hi, None], out=out_t[lo:hi, :last])
-        for di in range(m):
-            for dj in range(m):
-                if di or dj:
-                    shift = di * wb + dj
-                    out_t[lo:hi, :last] += yt[di, dj, lo:hi, shift:shift + last]
-
-    split_rows(shifted_sum, f, yt.size)
-    out = np.empty((n, oh, ow, f), dtype=out_t.dtype)
-    copy_rows(out, out_t.reshape(f, n, hb, wb)[:, :, :oh, :ow].transpose(1, 2, 3, 0))  # (N, OH, OW, F)
-    return out, (x.shape, xb)
+    out_t = np.empty((f, r), dtype=yt.dtype)                        # (F, N*HB*WB); from last on never read
+    out_t[:, :last] = yt[0, 0, :, :last] + b[:, None]
+    for di in range(m):
+        for dj in range(m):
+            if di or dj:
+                shift = di * wb + dj
+                out_t[:, :last] += yt[di, dj, :, shift:shift + last]
+    out = out_t.reshape(f, n, hb, wb)[:, :, :oh, :ow].transpose(1, 2, 3, 0)  # (N, OH, OW, F) view
+    return np.ascontiguousarray(out), (x.shape, xb)
 
 
 def conv_s2d_backward(dout: np.ndarray, cache: tuple, w: np.ndarray, s: int, need_dx: bool) -> tuple:
@@ -131,24 +112,14 @@ def conv_s2d_backward(dout: np.ndarray, cache: tuple, w: np.ndarray, s: int, nee
     n, oh, ow, f = dout.shape
     m = w.shape[0] // s
     hb, wb = oh + m - 1, ow + m - 1
-    dy = np.empty((n, hb, wb, m, m, f), dtype=dout.dtype)           # (N, HB, WB, m, m, F)
-
-    def spread(lo, hi):                                             # images lo:hi
-        dy[lo:hi] = 0
-        for di in range(m):
-            for dj in range(m):
-                dy[lo:hi, di:di + oh, dj:dj + ow, di, dj] = dout[lo:hi]
-
-    split_rows(spread, n, dy.size)
+    dy = np.zeros((n, hb, wb, m, m, f), dtype=dout.dtype)           # (N, HB, WB, m, m, F)
+    for di in range(m):
+        for dj in range(m):
+            dy[:, di:di + oh, dj:dj + ow, di, dj] = dout
     dy = dy.reshape(n * hb * wb, m * m * f)                         # (N*HB*WB, m*m*F)
+    dw = unblock_kernel(xb.T @ dy, s, w.shape)                      # (KH, KW, C, F)
     db = dout.reshape(-1, f).sum(axis=0)                            # (F,)
-    if not need_dx:                 # the first layer: dw alone, blocks of its columns on each lane
-        return None, unblock_kernel(matmul_columns(xb.T, dy), s, w.shape), db   # dw (KH, KW, C, F)
-
-    def input_grad():
-        dxb = (dy @ block_kernel(w, s).T).reshape(n, hb, wb, -1)    # (N, HB, WB, s*s*C)
-        return depth_to_space(dxb, s, x_shape)                      # (N, H, W, C)
-
-    # dw and dx both need only dy: one lane each
-    dwb, dx = both(lambda: xb.T @ dy, input_grad, size=xb.size + dy.size)   # dwb (s*s*C, m*m*F)
-    return dx, unblock_kernel(dwb, s, w.shape), db
+    if not need_dx:
+        return None, dw, db
+    dxb = (dy @ block_kernel(w, s).T).reshape(n, hb, wb, -1)        # (N, HB, WB, s*s*C)
+    return depth_to_space(dxb, s, x_shape), dw, db                  # dx (N, H, W, C)

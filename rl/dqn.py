@@ -18,8 +18,9 @@ of n rewards and γ becomes γⁿ; the memory supplies both, per transition.
 """
 import numpy as np
 
-from nnpy import LOSSES, Sequential, clip_grad_norm, lanes
+from nnpy import LOSSES, Sequential, clip_grad_norm
 from nnpy.optim import Optimizer
+from nnpy.parallel import HalfBatches
 
 from .replay import Batch
 
@@ -45,12 +46,14 @@ class DQNAgent:
     With target_network=False there is no θ⁻: the target is computed with θ itself, which
     moves with every update (the ablation of Mnih et al. 2015, Extended Data Table 3).
     obs are scaled by `input_scale` on the way in (1/255 for uint8 screens),
-    so the memory can keep compact uint8 frames.
+    so the memory can keep compact uint8 frames.  With half_batches, learn runs every forward
+    and the backward on two half batches at once (nnpy/parallel.py): for networks large
+    enough to keep two cores busy, such as the Atari ones.
     """
 
     def __init__(self, net: Sequential, optimizer: Optimizer | None = None, loss: str = "huber",
                  double: bool = False, max_grad_norm: float = 0.0, input_scale: float = 1.0,
-                 target_network: bool = True):
+                 target_network: bool = True, half_batches: bool = False):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         self.online, self.target = net, net.copy() if target_network else net
@@ -59,6 +62,10 @@ class DQNAgent:
         self.dtype = net.dtype()
         self.n_actions = net.layers[-1].params["b"].shape[0]    # the output layer: one unit per action
         self.updates = 0
+        # θ and θ⁻ as learn runs them: on two half batches at once, or whole
+        split = HalfBatches if half_batches else (lambda network: network)
+        self.learning_online = split(self.online)
+        self.learning_target = split(self.target) if target_network else self.learning_online
 
     def prep(self, obs: np.ndarray) -> np.ndarray:
         """obs (B, ...) of any dtype -> network input in the network's float dtype."""
@@ -81,25 +88,17 @@ class DQNAgent:
         """One gradient step on L = mean ℓ(Q(s, a; θ) − y). Returns the loss."""
         if self.opt is None:
             raise ValueError("this DQNAgent was built without an optimizer: it can act, not learn")
+        online, target, scale = self.learning_online, self.learning_target, self.input_scale
         # uint8 screens go in as they are: the first layer scales them in its own copy of them
-        s, s2, scale = batch.s, batch.s2, self.input_scale
-        # θ⁻ on s' and θ on s are independent: one lane each (nnpy/lanes.py).  Double DQN's
-        # θ on s' goes on θ's lane, before s: the cache backward needs must hold s, and run
-        # alone its layers would be split between the lanes, measured slower (4.36 ms against
-        # 3.17 on one lane, dqn2013, 2 threads, the same process).  Without a target network θ
-        # and θ⁻ are one network: size=0 makes the lanes take turns, s last.
-        def online_forwards():
-            q_next_online = self.online.forward(s2, scale) if self.double else None   # (B, A)
-            return q_next_online, self.online.forward(s, scale)                       # (B, A)
-        q_next_target, (q_next_online, q) = lanes.both(lambda: self.target.forward(s2, scale),  # (B, A)
-                                                       online_forwards,
-                                                       size=0 if self.target is self.online else None)
+        q_next_target = target.forward(batch.s2, scale)                         # Q(s', ·; θ⁻) (B, A)
+        q_next_online = online.forward(batch.s2, scale) if self.double else None  # Q(s', ·; θ) (B, A)
+        q = online.forward(batch.s, scale)      # Q(s, ·; θ) (B, A), last: backward needs its caches
         y = bellman_target(batch.r, batch.terminated, batch.discount, q_next_target, q_next_online)  # (B,)
         rows = np.arange(len(batch.a))
         loss, dq_taken = self.loss_fn(q[rows, batch.a], y.astype(q.dtype))  # only Q(s, a) is fitted
         dq = np.zeros_like(q)                                              # (B, A)
         dq[rows, batch.a] = dq_taken
-        self.online.backward(dq)
+        online.backward(dq)
         grads = self.online.gradients()
         if self.max_grad_norm > 0:
             clip_grad_norm(grads, self.max_grad_norm)

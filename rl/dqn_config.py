@@ -6,6 +6,7 @@ class), and the registries in CHOICES are the only lists of allowed names:
 `--optimizer`, `--loss` (and Atari's `--arch`) offer exactly their keys.
 """
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -32,6 +33,9 @@ class DQNConfig:
 
     seed: int = 0
     """seed for network initialisation, environments, exploration and replay sampling"""
+    threads: int = 0
+    """CPU cores for the learning step (0 = every core this process may use); the results do
+    not depend on it"""
     steps: int = 50_000
     """environment steps to train for (agent steps; an Atari step is 4 frames)"""
     buffer_size: int = 50_000
@@ -115,6 +119,10 @@ class DQNConfig:
             return self
         return dataclasses.replace(self, buffer_size=1, batch_size=1, train_every=1, gradient_steps=1)
 
+    def cores(self) -> int:
+        """The threads the learning step runs on: threads, or every CPU this process may use."""
+        return self.threads or len(os.sched_getaffinity(0))
+
     def run_name(self) -> str:
         """The default run folder is runs/<run_name()>, e.g. runs/cartpole-0."""
         return f"dqn-{self.seed}"
@@ -131,7 +139,7 @@ class DQNConfig:
             "train_every": POSITIVE, "gradient_steps": POSITIVE, "target_update_every": POSITIVE,
             "eval_every": POSITIVE, "eval_episodes": POSITIVE, "final_eval_episodes": POSITIVE,
             "log_every": POSITIVE, "checkpoint_every": POSITIVE,
-            "seed": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
+            "seed": AT_LEAST_0, "threads": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
             "stop_after_solved": AT_LEAST_0, "confirm_episodes": AT_LEAST_0,
             "best_over": POSITIVE, "stop_margin": AT_LEAST_0,
             "gamma": PROBABILITY,

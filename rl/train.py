@@ -29,6 +29,7 @@ import numpy as np
 
 from nnpy import OPTIMIZERS, Sequential
 from nnpy.optim import Optimizer
+from nnpy.parallel import use_threads
 from nnpy.summary import summary
 
 from .cli.run_folder import RunFolder
@@ -59,6 +60,7 @@ class Task:
     make_memory: Callable[[], Any]          # -> replay memory with add() / sample() / __len__ / rng
     memory_bytes_per_transition: int        # its size / capacity, checked against free RAM first
     input_scale: float = 1.0                # obs * input_scale = network input
+    half_batches: bool = False              # learn on two half batches at once (nnpy/parallel.py)
     reward_threshold: float | None = None   # "solved" when an evaluation reaches this
     policy_meta: dict = field(default_factory=dict)   # stored in best.npz for --eval
 
@@ -243,8 +245,10 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     """
     rng = np.random.default_rng(cfg.seed)
     net = task.build_net(rng)                                              # θ
+    use_threads(cfg.cores())
     agent = DQNAgent(net, make_optimizer(cfg, net.parameters()), cfg.loss, cfg.double,
-                     cfg.max_grad_norm, task.input_scale, cfg.target_network)  # θ, θ⁻ = θ, optimizer
+                     cfg.max_grad_norm, task.input_scale, cfg.target_network,
+                     task.half_batches)                                    # θ, θ⁻ = θ, optimizer
     memory = task.make_memory()                                            # D
     act_rng = np.random.default_rng([cfg.seed, 1])
     folder = RunFolder(out_dir, cfg, task, quiet)

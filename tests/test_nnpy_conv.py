@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from nnpy import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, col2im, conv2d_naive, conv_output_size, im2col, lanes
+from nnpy import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, col2im, conv2d_naive, conv_output_size, im2col
 from nnpy.space_to_depth import depth_to_space, space_to_depth
 
 
@@ -157,39 +157,6 @@ def test_shape_errors_say_what_was_expected(layer, x, message):
 def test_bad_layer_arguments_are_refused(make, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         make()
-
-
-@pytest.mark.parametrize("algorithm", ["im2col", "space_to_depth"])
-def test_sharing_rows_between_threads_changes_nothing(algorithm, monkeypatch):
-    """Forward and backward (conv, then ReLU) with their copies and adds split over 3 threads
-    equal the one-thread results bit for bit (nnpy/lanes.py splits even tiny arrays when
-    MIN_ELEMENTS is 1)."""
-    rng = np.random.default_rng(7)
-    layer = Conv2D(3, 5, 4, 2, rng=rng)
-    layer.algorithm = algorithm
-    net = Sequential([layer, ReLU()])
-    x = rng.standard_normal((5, 11, 10, 3)).astype(np.float32)
-    dout = rng.standard_normal((5, 4, 4, 5)).astype(np.float32)
-    results = []
-    for threads in (1, 3):
-        monkeypatch.setattr(lanes, "THREADS", threads)
-        monkeypatch.setattr(lanes, "MIN_ELEMENTS", 1)
-        out = net.forward(x)
-        dx = net.backward(dout, need_dx=True)
-        results.append([out, dx, layer.grads["w"].copy(), layer.grads["b"].copy()])
-    for one, three in zip(*results):
-        np.testing.assert_array_equal(one, three)
-
-
-def test_split_rows_covers_every_row_once(monkeypatch):
-    monkeypatch.setattr(lanes, "THREADS", 3)
-    monkeypatch.setattr(lanes, "MIN_ELEMENTS", 1)
-    seen = np.zeros(10, dtype=int)
-    ranges = []
-    lanes.split_rows(lambda lo, hi: ranges.append((lo, hi)), 10, 10)
-    for lo, hi in ranges:
-        seen[lo:hi] += 1
-    assert len(ranges) == 3 and np.all(seen == 1)
 
 
 @pytest.mark.parametrize("algorithm", ["im2col", "space_to_depth"])

@@ -67,11 +67,12 @@ def _check_writable(folder: str) -> None:
 
 
 #: what `--resume DIR` lets a flag change: how long to train, how often to evaluate, log and
-#: checkpoint, and the step size (lower --lr after a divergence).  Everything else (the
-#: network, the replay memory, ε's schedule, the seed, ...) is what the checkpoint was made
-#: with; changing it mid-run would make a different experiment, so it is refused.
+#: checkpoint, the step size (lower --lr after a divergence) and the cores (--threads).
+#: Everything else (the network, the replay memory, ε's schedule, the seed, ...) is what the
+#: checkpoint was made with; changing it mid-run would make a different experiment, so it is
+#: refused.
 RESUME_CAN_CHANGE = ("steps", "lr", "max_grad_norm", "eval_every", "eval_episodes",
-                     "final_eval_episodes", "log_every", "checkpoint_every", "stop_after_solved")
+                     "final_eval_episodes", "log_every", "checkpoint_every", "stop_after_solved", "threads")
 
 
 def flags_given(argv: list[str]) -> set[str]:
@@ -199,7 +200,9 @@ def run_command(argv: list[str], command: Command) -> int:
         return 2
 
     if not args.quiet:
-        print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out}; {fits}", file=sys.stderr)
+        cores = cfg.cores()
+        print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out} on {cores} "
+              f"thread{'s' if cores > 1 else ''}; {fits}", file=sys.stderr)
     checkpoint = os.path.join(out, "checkpoint.npz")
     try:
         with warnings.catch_warnings():

@@ -1,0 +1,137 @@
+"""Where nnpy uses more than one core: a training step on two half batches at once.
+
+This is the only module that starts threads or sets OpenBLAS's thread count; the layers,
+losses and optimizers stay plain numpy, and importing nnpy changes nothing.
+
+Data parallelism, as multi-GPU trainers do it, on the cores of one CPU.  The minibatch
+is cut into two halves; each half goes forward and backward through its own replica of
+the network (the same parameter arrays, its own caches and gradients), and the gradient
+of the whole batch is the sum of the halves' gradients, because the loss is a sum over
+examples:
+
+    ∇θ L = Σ_{j ∈ half 0} ∇θ ℓ_j / B  +  Σ_{j ∈ half 1} ∇θ ℓ_j / B
+
+numpy lets go of the GIL inside matrix multiplies, copies and elementwise operations, so
+two Python threads running one half each use two cores.  The batch is cut in two however
+many threads there are, and every multiply runs on one OpenBLAS thread, so the numbers
+are the same on one core as on two, bit for bit; they differ from a full-batch step only
+by float rounding (the same sums, added in another order).
+
+    use_threads(n)           the training process's cores: n threads for the halves,
+                             OpenBLAS on one thread (two threads each asking OpenBLAS for
+                             both cores would take turns instead of running at once)
+    HalfBatches(net)         net's forward and backward, each on two half batches at once
+"""
+import copy
+import ctypes
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
+
+_pool: ThreadPoolExecutor | None = None      # the second half's thread, while use_threads(n > 1)
+
+
+def openblas_threads_api() -> tuple:
+    """(set_num_threads, get_num_threads) of the OpenBLAS numpy uses, or (None, None).
+
+    numpy does not expose them; the library is found among the files this process has mapped
+    (/proc/self/maps, Linux) and the functions under the names its builds use.
+    """
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower() and ".so" in line}
+    except OSError:
+        return None, None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
+                               ("openblas", "")):
+            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
+                return setter, getter
+    return None, None
+
+
+def blas_threads() -> int | None:
+    """OpenBLAS's thread count now, or None where numpy's BLAS is another library."""
+    _, get = openblas_threads_api()
+    return get() if get is not None else None
+
+
+def set_blas_threads(n: int) -> None:
+    """Give OpenBLAS n threads (nothing happens where numpy's BLAS is another library)."""
+    set_, _ = openblas_threads_api()
+    if set_ is not None:
+        set_(n)
+
+
+def use_threads(n: int) -> None:
+    """Run the halves of HalfBatches on n threads (1: one after the other) and OpenBLAS on one."""
+    global _pool
+    if n < 1:
+        raise ValueError(f"threads must be 1 or more, got {n}")
+    set_blas_threads(1)
+    if _pool is not None:
+        _pool.shutdown()
+    _pool = ThreadPoolExecutor(1, thread_name_prefix="nnpy-half") if n > 1 else None
+
+
+def threads() -> int:
+    """How many threads the halves run on now: 2 after use_threads(n > 1), else 1."""
+    return 2 if _pool is not None else 1
+
+
+def both(f, g) -> tuple:
+    """(f(), g()): g on the second thread while f runs on this one, or one after the other."""
+    if _pool is None:
+        return f(), g()
+    other = _pool.submit(g)
+    try:
+        first = f()
+    finally:
+        wait([other])                            # g has ended before we return, or raise f's error
+    return first, other.result()                 # (other.result() raises g's error, if any)
+
+
+def replica(net):
+    """A network that shares net's parameter arrays but has caches and gradients of its own."""
+    twin = copy.copy(net)
+    twin.layers = [copy.copy(layer) for layer in net.layers]
+    for layer in twin.layers:
+        layer.grads = dict(layer.grads)          # backward rebinds the entries: net's stay net's
+        layer.cache = None
+    return twin
+
+
+class HalfBatches:
+    """net.forward and net.backward, each on two half batches at once, one per thread.
+
+    forward : x (B, ...) -> out (B, ...), rows 0:B//2 through one replica, the rest through
+              the other; B >= 2
+    backward: dout (B, ...) -> None; each replica backpropagates its rows of dout through
+              its last forward, and net's gradients become the sum of the two.
+    """
+
+    def __init__(self, net):
+        self.net = net
+        self.halves = (replica(net), replica(net))
+
+    def forward(self, x: np.ndarray, input_scale: float = 1.0) -> np.ndarray:
+        half = len(x) // 2
+        if half == 0:
+            raise ValueError(f"HalfBatches needs a batch of 2 or more, got {len(x)}")
+        first, second = both(lambda: self.halves[0].forward(x[:half], input_scale),
+                             lambda: self.halves[1].forward(x[half:], input_scale))
+        return np.concatenate([first, second])                         # (B, ...)
+
+    def backward(self, dout: np.ndarray) -> None:
+        half = len(dout) // 2
+        both(lambda: self.halves[0].backward(dout[:half]), lambda: self.halves[1].backward(dout[half:]))
+        for layer, a, b in zip(self.net.layers, *(h.layers for h in self.halves)):
+            for k in layer.grads:
+                layer.grads[k] = a.grads[k] + b.grads[k]               # ∇θ L = Σ_half 0 + Σ_half 1
