@@ -55,15 +55,15 @@ class PrioritizedReplay:
         self.memory.add(*args, **kwargs)
         oldest, newest = self.memory.sampleable_steps()
         gone = np.arange(old_oldest, oldest)                          # fell off the old end
-        self._set(gone, np.zeros(len(gone)), np.zeros(len(gone), dtype=bool))
         came = np.arange(max(old_newest + 1, oldest), newest + 1)     # newly sampleable
         ok = self.memory.usable(came)
-        self._set(came, np.where(ok, self.max_priority, 0.0), ok)
-
-    def _set(self, steps: np.ndarray, priorities: np.ndarray, valid: np.ndarray) -> None:
-        slots = steps % self.memory.capacity
-        self.valid[slots] = valid
-        self.tree.update(slots, priorities)
+        c = self.memory.capacity
+        self.valid[gone % c] = False
+        self.valid[came % c] = ok                 # second: a slot can lose a step and gain one
+        # one tree update, newcomers last, so that such a slot (ReplayMemory overwriting its
+        # oldest transition) ends up with the newcomer's priority
+        priorities = np.concatenate([np.zeros(len(gone)), np.where(ok, self.max_priority, 0.0)])
+        self.tree.update(np.concatenate([gone, came]) % c, priorities)
 
     def sample(self, batch_size: int, rng: np.random.Generator, beta: float) -> tuple[Batch, np.ndarray, np.ndarray]:
         """A minibatch drawn with P(i) ∝ p_i^α: (Batch, indices (B,) int, weights (B,) float32).

@@ -42,15 +42,17 @@ class SumTree:
         """Set p_i of leaves (B,) to priorities (B,), then recompute their ancestors level by
         level, each as (left child + right child): the sums never drift, whatever the order
         of updates.  If a leaf is given twice, the last priority stays."""
-        leaves = np.asarray(leaves)
+        leaves, priorities = np.asarray(leaves), np.asarray(priorities, dtype=np.float64)
         if np.any((leaves < 0) | (leaves >= self.capacity)):
             raise IndexError(f"sum-tree leaves are 0 .. {self.capacity - 1}, got {leaves}")
-        if np.any(np.asarray(priorities) < 0):
+        if np.any(priorities < 0):
             raise ValueError("priorities must be >= 0")
-        nodes = self.first_leaf + leaves                        # (B,)
-        self.nodes[nodes] = priorities
+        leaves, last = np.unique(leaves[::-1], return_index=True)      # each leaf once, its last
+        nodes = self.first_leaf + leaves                                # (B',)
+        self.nodes[nodes] = priorities[::-1][last]
         for _ in range(self.depth):
-            nodes = np.unique(nodes // 2)                       # the parents, each once
+            # a parent named twice gets the same sum twice: its children are already set
+            nodes = nodes // 2
             self.nodes[nodes] = self.nodes[2 * nodes] + self.nodes[2 * nodes + 1]
 
     def find(self, u: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from atari.networks import ARCHS, build_net
-from nnpy import Conv2D, Dense, Flatten, ReLU, Sequential, check_layer, conv_output_size
+from nnpy import Adam, Conv2D, Dense, Flatten, ReLU, Sequential, check_layer, conv_output_size
 from nnpy.dueling import Dueling
 
 KINK_TOL = 1e-5          # through ReLUs
@@ -86,3 +86,19 @@ def test_dueling_nets_rebuild_from_their_checkpoint_description(arch, hidden):
     q = net.forward(x, 1 / 255)
     assert q.shape == (2, 6)
     np.testing.assert_array_equal(copy.forward(x, 1 / 255), q)
+
+
+def test_optimizer_and_target_copy_see_the_streams_parameters():
+    rng = np.random.default_rng(6)
+    net = Sequential([Dense(4, 5, rng=rng), ReLU(), Dueling(5, 3, 2, rng=rng)])
+    target = net.copy()
+    opt = Adam(net.parameters(), lr=0.1)
+    net.forward(rng.standard_normal((3, 4)).astype(np.float32))
+    net.backward(np.ones((3, 2), dtype=np.float32))
+    before = net.layers[2].value.layers[2].params["w"].copy()
+    opt.step(net.gradients())
+    after = net.layers[2].value.layers[2].params["w"]          # the stream's own array moved
+    assert not np.array_equal(before, after)
+    np.testing.assert_array_equal(target.parameters()["2.value.2.w"], before)   # θ⁻ did not
+    target.load_weights_from(net)
+    np.testing.assert_array_equal(target.layers[2].value.layers[2].params["w"], after)

@@ -25,6 +25,8 @@ def test_tree_by_hand():
     np.testing.assert_array_equal(tree.nodes[1:8], [7.5, 7.5, 0.0, 3.0, 4.5, 0.0, 0.0])
     assert tree.total == 7.5
     np.testing.assert_array_equal(tree.priorities(np.arange(5)), [1.0, 2.0, 0.5, 4.0, 0.0])
+    tree.update(np.array([3, 1, 3]), np.array([9.0, 2.0, 1.0]))   # a leaf given twice: the last stays
+    assert tree.priorities(np.array([3]))[0] == 1.0 and tree.total == 4.5
 
 
 def test_every_node_is_the_sum_of_its_children_after_updates():
