@@ -36,6 +36,8 @@ class PrioritizedReplay:
     def __init__(self, memory, alpha: float = 0.6, eps: float = 1e-6):
         if eps <= 0:
             raise ValueError(f"eps must be > 0 so that every transition stays drawable, got {eps}")
+        if len(memory) > 0:
+            raise ValueError("wrap an empty memory: the priorities start with its first transition")
         self.memory, self.alpha, self.eps = memory, alpha, eps
         self.tree = SumTree(memory.capacity)                          # leaf = slot, value = p^α
         self.valid = np.zeros(memory.capacity, dtype=bool)            # (C,) slot holds a sampleable step

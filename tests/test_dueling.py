@@ -7,6 +7,7 @@ import pytest
 from atari.networks import ARCHS, build_net
 from nnpy import Adam, Conv2D, Dense, Flatten, ReLU, Sequential, check_layer, conv_output_size
 from nnpy.dueling import Dueling
+from nnpy.summary import summary
 
 KINK_TOL = 1e-5          # through ReLUs
 F64 = np.float64
@@ -86,6 +87,7 @@ def test_dueling_nets_rebuild_from_their_checkpoint_description(arch, hidden):
     q = net.forward(x, 1 / 255)
     assert q.shape == (2, 6)
     np.testing.assert_array_equal(copy.forward(x, 1 / 255), q)
+    assert f"Dueling 2×{hidden}: V 1, A 6" in summary(net, (84, 84, 4))
 
 
 def test_optimizer_and_target_copy_see_the_streams_parameters():

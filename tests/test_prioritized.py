@@ -129,6 +129,10 @@ def test_a_slot_overwritten_since_it_was_drawn_is_not_revived():
     assert memory.tree.priorities(np.array([4]))[0] > 0
 
 
-def test_eps_must_be_positive():
+def test_eps_must_be_positive_and_the_memory_empty():
     with pytest.raises(ValueError, match="eps must be > 0"):
         PrioritizedReplay(ReplayMemory(4, (2,)), eps=0.0)
+    memory = ReplayMemory(4, (2,))
+    fill(memory, 1)
+    with pytest.raises(ValueError, match="wrap an empty memory"):
+        PrioritizedReplay(memory)
