@@ -87,19 +87,31 @@ class FrameReplay:
         cut = self.truncated[last] & ~self.terminated[last]                 # ended by a time limit
         return ret, self.terminated[last], ~cut
 
-    def sample(self, batch_size: int) -> Batch:
-        """Uniform minibatch of usable transitions with n-step targets."""
+    def sampleable_steps(self) -> tuple[int, int]:
+        """(oldest, newest): the steps t whose stacks s_t and s_{t+n} are both stored.  A step
+        in that range is sampled only if it is also `usable`."""
         oldest = max(0, self.t - self.capacity) + self.history - 1   # whole stack still stored
         newest = self.t - 1 - self.n                                  # s_{t+n} already stored
+        return oldest, newest
+
+    def usable(self, steps: np.ndarray) -> np.ndarray:
+        """(B,) bool: the n-step window of each step (B,) is not cut by a time limit."""
+        return self._n_step(steps)[2]
+
+    def sample(self, batch_size: int) -> Batch:
+        """Uniform minibatch of usable transitions with n-step targets."""
+        oldest, newest = self.sampleable_steps()
         if newest < oldest:
             raise ValueError(f"frame replay holds {len(self)} steps; too few to sample from")
         chosen = np.empty(0, dtype=np.int64)
         while len(chosen) < batch_size:
             cand = self.rng.integers(oldest, newest + 1, size=2 * batch_size)
-            _, _, usable = self._n_step(cand)
-            chosen = np.concatenate([chosen, cand[usable]])
-        steps = chosen[:batch_size]
+            chosen = np.concatenate([chosen, cand[self.usable(cand)]])
+        return self.batch(chosen[:batch_size])
+
+    def batch(self, steps: np.ndarray) -> Batch:
+        """The transitions starting at the given sampleable steps (B,), with n-step targets."""
         ret, done, _ = self._n_step(steps)
         return Batch(s=self.stacks(steps), a=self.actions[steps % self.capacity], r=ret,
                      s2=self.stacks(steps + self.n), terminated=done.astype(np.float32),
-                     discount=np.full(batch_size, self.gamma ** self.n, dtype=np.float32))
+                     discount=np.full(len(steps), self.gamma ** self.n, dtype=np.float32))

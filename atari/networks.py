@@ -13,7 +13,8 @@ print(summary(build_net('dqn2013_pool', 6, np.random.default_rng(0)), (84, 84, 4
 """
 import numpy as np
 
-from nnpy import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, conv_output_size
+from nnpy import Conv2D, Dense, Flatten, MaxPool2D, NoisyDense, ReLU, Sequential, conv_output_size
+from nnpy.dueling import Dueling
 
 from .preprocess import FRAME_SIZE, HISTORY
 
@@ -26,8 +27,15 @@ ARCHS = {
 }
 
 
-def build_net(arch: str, n_actions: int, rng: np.random.Generator, size: int = FRAME_SIZE) -> Sequential:
-    """The network ARCHS[arch]: (N, size, size, HISTORY) -> (N, n_actions)."""
+def build_net(arch: str, n_actions: int, rng: np.random.Generator, size: int = FRAME_SIZE,
+              dueling: bool = False, noisy: bool = False) -> Sequential:
+    """The network ARCHS[arch]: (N, size, size, HISTORY) -> (N, n_actions).
+
+    After the convolutions, the plain head is dense(hidden) -> ReLU -> dense(n_actions).
+    dueling: instead a value and an advantage stream, each dense(hidden) -> ReLU -> dense
+    (1 or n_actions units), combined as Q = V + A − mean A (Wang et al. 2016; nnpy/dueling.py).
+    noisy: every dense layer of the head is a NoisyDense (Fortunato et al. 2018; nnpy/noisy.py).
+    """
     convs, hidden = ARCHS[arch]
     layers, side = [], size
     for spec in convs:
@@ -39,5 +47,10 @@ def build_net(arch: str, n_actions: int, rng: np.random.Generator, size: int = F
         layers += [Conv2D(c_in, c_out, k, s, rng=rng), ReLU()]
         side = conv_output_size(side, k, s)
     flat = side * side * convs[-1][1]                   # 9·9·32 = 2592 or 7·7·64 = 3136
-    layers += [Flatten(), Dense(flat, hidden, rng=rng), ReLU(), Dense(hidden, n_actions, rng=rng)]
+    layers.append(Flatten())
+    affine = NoisyDense if noisy else Dense
+    if dueling:
+        layers.append(Dueling(flat, hidden, n_actions, rng=rng, noisy=noisy))
+    else:
+        layers += [affine(flat, hidden, rng=rng), ReLU(), affine(hidden, n_actions, rng=rng)]
     return Sequential(layers)

@@ -18,10 +18,8 @@ from .checkpoint import CheckpointError
 from .conv import Conv2D
 from .dense import Dense
 from .layer import Layer
+from .noisy import NoisyDense
 from .pool import MaxPool2D
-
-LAYER_TYPES = {cls.__name__: cls for cls in (Conv2D, Dense, ReLU, Sigmoid, Tanh, Flatten, MaxPool2D)}
-
 
 class Sequential:
     def __init__(self, layers: list[Layer]):
@@ -125,10 +123,19 @@ class Sequential:
                                       f"known: {', '.join(LAYER_TYPES)}")
             kwargs = {k: v for k, v in spec.items() if k != "type"}
             layer_cls = LAYER_TYPES[spec["type"]]
-            if layer_cls in (Conv2D, Dense):
+            if layer_cls in (Conv2D, Dense, NoisyDense, Dueling):
                 kwargs.update(rng=rng, dtype=checked)
             try:
                 layers.append(layer_cls(**kwargs))
             except (TypeError, ValueError) as e:
                 raise CheckpointError(f"{source}: layer {i} ({spec['type']}) is malformed: {e}") from None
         return cls(layers)
+
+
+# Last: a dueling head's two streams are themselves Sequentials, so nnpy/dueling.py needs
+# Sequential defined before it is imported (nnpy/__init__.py imports this module first).
+from .dueling import Dueling  # noqa: E402
+
+#: config()["type"] -> layer class: what from_architecture can rebuild from a checkpoint
+LAYER_TYPES = {cls.__name__: cls for cls in (Conv2D, Dense, ReLU, Sigmoid, Tanh, Flatten, MaxPool2D,
+                                             NoisyDense, Dueling)}

@@ -14,13 +14,17 @@ from .network import Sequential
 
 
 def describe(config: dict) -> str:
-    """A layer's config() as a short name: 'Conv2D 16 8×8 /4', 'Dense 256', 'ReLU'."""
+    """A layer's config() as a short name: 'Conv2D 16 8×8 /4', 'Dense 256', 'ReLU',
+    'Dueling 2×256: V 1, A 6' (two streams of 256 hidden units)."""
     kind = config["type"]
     if kind == "Conv2D":
         k = config["kernel_size"]
         return f"Conv2D {config['out_channels']} {k}×{k} /{config['stride']}"
-    if kind == "Dense":
-        return f"Dense {config['out_features']}"
+    if kind in ("Dense", "NoisyDense"):
+        return f"{kind} {config['out_features']}"
+    if kind == "Dueling":
+        noisy = " (noisy)" if config["noisy"] else ""
+        return f"Dueling{noisy} 2×{config['hidden']}: V 1, A {config['n_actions']}"
     if kind == "MaxPool2D":
         k = config["kernel_size"]
         return f"MaxPool2D {k}×{k} /{config['stride']}"

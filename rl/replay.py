@@ -95,11 +95,23 @@ class ReplayMemory:
         self.ended[i] = terminated or truncated
         self.t += 1
 
+    def sampleable_steps(self) -> tuple[int, int]:
+        """(oldest, newest): the transitions still stored, all of them sampleable."""
+        return max(0, self.t - self.capacity), self.t - 1
+
+    def usable(self, steps: np.ndarray) -> np.ndarray:
+        """(B,) bool, all True: every stored transition has its own s' to bootstrap from."""
+        return np.ones(len(steps), dtype=bool)
+
     def sample(self, batch_size: int) -> Batch:
         """Uniform minibatch (with replacement) of stored transitions, with n-step returns."""
         if self.t == 0:
             raise ValueError("cannot sample from an empty replay memory")
-        start = self.rng.integers(max(0, self.t - self.capacity), self.t, size=batch_size)  # (B,) steps
+        oldest, newest = self.sampleable_steps()
+        return self.batch(self.rng.integers(oldest, newest + 1, size=batch_size))  # (B,) steps
+
+    def batch(self, start: np.ndarray) -> Batch:
+        """The transitions starting at the given stored steps (B,), with n-step returns."""
         steps = start[:, None] + np.arange(self.n)                        # (B, n): t .. t+n-1
         slots = steps % self.capacity
         # the newest transition ends every window for now: what follows it has not happened

@@ -11,3 +11,9 @@ def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> flo
     if decay_steps <= 0:
         return end
     return start + (end - start) * min(1.0, step / decay_steps)
+
+
+def importance_beta(step: int, beta0: float, anneal_steps: int) -> float:
+    """Prioritized replay's β annealed linearly from β0 to 1 over `anneal_steps`, then held:
+    full correction of the sampling bias by the end of training (Schaul et al. 2016, §3.4)."""
+    return linear_epsilon(step, beta0, 1.0, anneal_steps)

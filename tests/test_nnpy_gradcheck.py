@@ -129,3 +129,33 @@ def test_whole_network():
     errors["x"] = rel_error(dx, numerical_gradient(loss, x))
     assert max(errors.values()) < NET_TOL, errors
     assert all(np.any(analytic[k] != 0) for k in analytic)   # every layer got a gradient
+
+
+@pytest.mark.parametrize("loss_fn, delta", [(mse, None), (huber, 0.5), (huber, 1.0)])
+def test_weighted_loss_gradients(loss_fn, delta):
+    """L = 1/N Σ w_i ℓ(e_i): the importance weights of prioritized replay scale each term."""
+    rng = np.random.default_rng(4)
+    q, y, w = 3 * rng.standard_normal(16), 3 * rng.standard_normal(16), rng.random(16)
+    kwargs = {} if delta is None else {"delta": delta}
+    _, dq = loss_fn(q, y, weights=w, **kwargs)
+    num = numerical_gradient(lambda: loss_fn(q, y, weights=w, **kwargs)[0], q)
+    assert rel_error(dq, num) < LAYER_TOL
+
+
+def test_weighted_loss_by_hand_and_unweighted_bit_for_bit():
+    q, y, w = np.array([0.5, 3.0]), np.array([0.0, 0.0]), np.array([0.5, 0.25])
+    loss, dq = mse(q, y, weights=w)
+    assert loss == pytest.approx((0.5 * 0.5 * 0.25 + 0.25 * 0.5 * 9.0) / 2)
+    np.testing.assert_allclose(dq, [0.5 * 0.25, 0.25 * 1.5])
+    loss, dq = huber(q, y, delta=1.0, weights=w)
+    assert loss == pytest.approx((0.5 * 0.5 * 0.25 + 0.25 * 2.5) / 2)
+    np.testing.assert_allclose(dq, [0.5 * 0.25, 0.25 * 0.5])
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):   # no weights is exactly weights of one
+        q, y = rng.standard_normal(32).astype(dtype), rng.standard_normal(32).astype(dtype)
+        for loss_fn in (mse, huber):
+            loss, dq = loss_fn(q, y)
+            loss_w, dq_w = loss_fn(q, y, weights=np.ones(32))
+            assert loss == loss_w and dq.dtype == dtype and dq.tobytes() == dq_w.tobytes()
+    with pytest.raises(ValueError, match=r"one weight per prediction, got \(3,\) for \(2,\)"):
+        mse(np.zeros(2), np.zeros(2), weights=np.ones(3))

@@ -1,0 +1,103 @@
+"""Noisy affine layer with factorised Gaussian noise (Fortunato et al. 2018, §3).
+
+The weights themselves are random, with a learned mean and a learned spread, so the
+network explores by acting greedily on a perturbed Q-function instead of by ε-greedy,
+and learns where to stop exploring by shrinking σ:
+
+    forward : x (N, D) -> out (N, M),   out = x @ w + b
+              w = μ_w + σ_w ⊙ ε_w,   ε_w = f(ε_in) f(ε_out)ᵀ    (D, M)   (eq. 11)
+              b = μ_b + σ_b ⊙ ε_b,   ε_b = f(ε_out)             (M,)
+              ε_in ~ N(0, 1)^D, ε_out ~ N(0, 1)^M,   f(x) = sgn(x) √|x|  (eq. 10)
+    backward: dw = x^T @ dout,  db = Σ_N dout,  dx = dout @ w^T
+              dμ_w = dw,  dσ_w = dw ⊙ ε_w,  dμ_b = db,  dσ_b = db ⊙ ε_b
+
+Factorised noise draws D + M normals per layer instead of D·M.  Initialisation (§3.2):
+μ ~ U(−1/√D, 1/√D) and σ = σ0/√D, σ0 = 0.5.
+
+The noise ε stays fixed between calls to `reset_noise(rng)`, so a forward and its
+backward see the same w.  With `noise = False` the layer is the mean network
+w = μ_w, b = μ_b (for evaluation); dσ is then 0.
+`reset_noise(net, rng)` and `set_noise(net, on)` below do the same for every noisy
+layer of a network, those inside a dueling head included.
+"""
+import math
+
+import numpy as np
+
+from .layer import Layer, check_input
+
+
+def scaled_noise(eps: np.ndarray) -> np.ndarray:
+    """f(ε) = sgn(ε) √|ε|, elementwise."""
+    return np.sign(eps) * np.sqrt(np.abs(eps))
+
+
+class NoisyDense(Layer):
+    """x (N, D) -> (N, M) with weights μ + σ ⊙ ε (see the module docstring)."""
+
+    def __init__(self, in_features: int, out_features: int, rng: np.random.Generator | None = None,
+                 dtype=np.float32, sigma0: float = 0.5):
+        super().__init__()
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"NoisyDense {name} must be a positive integer, got {v!r}")
+        self.d, self.m, self.sigma0, self.dtype = in_features, out_features, sigma0, dtype
+        rng = rng if rng is not None else np.random.default_rng()
+        bound = 1.0 / math.sqrt(in_features)
+        self.params = {"mu_w": rng.uniform(-bound, bound, (in_features, out_features)).astype(dtype),
+                       "sigma_w": np.full((in_features, out_features), sigma0 * bound, dtype=dtype),
+                       "mu_b": rng.uniform(-bound, bound, out_features).astype(dtype),
+                       "sigma_b": np.full(out_features, sigma0 * bound, dtype=dtype)}
+        self._zero_grads()
+        self.noise = True
+        self.reset_noise(rng)
+
+    def reset_noise(self, rng: np.random.Generator) -> None:
+        """Draw new ε_in (D,) and ε_out (M,); keep f(ε_in), f(ε_out)."""
+        self.eps_in = scaled_noise(rng.standard_normal(self.d)).astype(self.dtype)    # (D,)
+        self.eps_out = scaled_noise(rng.standard_normal(self.m)).astype(self.dtype)   # (M,)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        check_input("NoisyDense", x, ("N", self.d))
+        p = self.params
+        if self.noise:
+            eps_w = np.outer(self.eps_in, self.eps_out)                 # (D, M) = f(ε_in) f(ε_out)ᵀ
+            w = p["mu_w"] + p["sigma_w"] * eps_w                        # (D, M)
+            b = p["mu_b"] + p["sigma_b"] * self.eps_out                 # (M,)
+        else:
+            eps_w, w, b = None, p["mu_w"], p["mu_b"]
+        self.cache = x, w, eps_w
+        return x @ w + b                                                # (N, M)
+
+    def backward(self, dout: np.ndarray, need_dx: bool = True):
+        x, w, eps_w = self.cache
+        dw = x.T @ dout                                                 # (D, M)
+        db = dout.sum(axis=0)                                           # (M,)
+        self.grads["mu_w"], self.grads["mu_b"] = dw, db
+        if eps_w is None:                                               # noise off: σ played no part
+            self.grads["sigma_w"], self.grads["sigma_b"] = np.zeros_like(dw), np.zeros_like(db)
+        else:
+            self.grads["sigma_w"], self.grads["sigma_b"] = dw * eps_w, db * self.eps_out
+        return dout @ w.T if need_dx else None                          # (N, D)
+
+    def config(self) -> dict:
+        return {"type": "NoisyDense", "in_features": self.d, "out_features": self.m,
+                "sigma0": self.sigma0}
+
+
+def noisy_layers(net) -> list[NoisyDense]:
+    """Every NoisyDense of a Sequential, those inside a layer's `sublayers` included."""
+    layers = [sub for layer in net.layers for sub in getattr(layer, "sublayers", [layer])]
+    return [layer for layer in layers if isinstance(layer, NoisyDense)]
+
+
+def reset_noise(net, rng: np.random.Generator) -> None:
+    """New noise in every noisy layer of net."""
+    for layer in noisy_layers(net):
+        layer.reset_noise(rng)
+
+
+def set_noise(net, on: bool) -> None:
+    """Noise on (training, acting) or off (the mean network, for evaluation) in all of net."""
+    for layer in noisy_layers(net):
+        layer.noise = on
