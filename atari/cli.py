@@ -35,6 +35,10 @@ class AtariConfig(DQNConfig):
     """at most this many random no-op frames at the start of each game"""
     luminance: str = "rec709"
     """grey-scale weights of φ (atari/preprocess.py): rec709, or rec601 as in DeepMind's code"""
+    dueling: bool = False
+    """dueling head, Q = V + A − mean A, with value and advantage streams (Wang et al. 2016)"""
+    noisy: bool = False
+    """noisy dense layers explore instead of ε-greedy, ε is 0 (Fortunato et al. 2018)"""
     steps: int = 700_000
     """agent steps (4 frames each) at most: 2.8M frames, under 2 hours at ~110 steps/s with
     the evaluations.  A budget, not the plan: the run stops once two evaluations in a row
@@ -122,7 +126,7 @@ def make_task(cfg: AtariConfig) -> Task:
         env_id=env_id(rom),
         make_env=lambda seed: AtariEnv(rom, seed=seed, **options),
         make_eval_env=make_eval_env,
-        build_net=lambda rng: build_net(cfg.arch, n_actions, rng),
+        build_net=lambda rng: build_net(cfg.arch, n_actions, rng, dueling=cfg.dueling, noisy=cfg.noisy),
         make_memory=lambda: FrameReplay(cfg.buffer_size, cfg.gamma, cfg.n_step, seed=cfg.seed),
         memory_bytes_per_transition=FrameReplay.bytes_per_transition(),
         input_scale=1 / 255,

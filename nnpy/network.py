@@ -59,6 +59,10 @@ class Sequential:
         """name -> gradient array from the last backward, same names as parameters()."""
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
 
+    def leaf_layers(self) -> list[Layer]:
+        """The layers, a layer made of layers (a dueling head's `sublayers`) by its parts."""
+        return [sub for layer in self.layers for sub in getattr(layer, "sublayers", [layer])]
+
     def architecture(self) -> list[dict]:
         return [layer.config() for layer in self.layers]
 

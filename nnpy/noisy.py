@@ -50,12 +50,14 @@ class NoisyDense(Layer):
                        "sigma_b": np.full(out_features, sigma0 * bound, dtype=dtype)}
         self._zero_grads()
         self.noise = True
+        self.eps_in, self.eps_out = np.empty(in_features, dtype), np.empty(out_features, dtype)
         self.reset_noise(rng)
 
     def reset_noise(self, rng: np.random.Generator) -> None:
         """Draw new ε_in (D,) and ε_out (M,); keep f(ε_in), f(ε_out)."""
-        self.eps_in = scaled_noise(rng.standard_normal(self.d)).astype(self.dtype)    # (D,)
-        self.eps_out = scaled_noise(rng.standard_normal(self.m)).astype(self.dtype)   # (M,)
+        # in place: a replica of the network (nnpy/parallel.py) shares these arrays
+        self.eps_in[...] = scaled_noise(rng.standard_normal(self.d))                # (D,)
+        self.eps_out[...] = scaled_noise(rng.standard_normal(self.m))               # (M,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input("NoisyDense", x, ("N", self.d))
@@ -87,8 +89,7 @@ class NoisyDense(Layer):
 
 def noisy_layers(net) -> list[NoisyDense]:
     """Every NoisyDense of a Sequential, those inside a layer's `sublayers` included."""
-    layers = [sub for layer in net.layers for sub in getattr(layer, "sublayers", [layer])]
-    return [layer for layer in layers if isinstance(layer, NoisyDense)]
+    return [layer for layer in net.leaf_layers() if isinstance(layer, NoisyDense)]
 
 
 def reset_noise(net, rng: np.random.Generator) -> None:

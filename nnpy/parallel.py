@@ -99,13 +99,11 @@ def both(f, g) -> tuple:
 
 
 def replica(net):
-    """A network that shares net's parameter arrays but has caches and gradients of its own."""
-    twin = copy.copy(net)
-    twin.layers = [copy.copy(layer) for layer in net.layers]
-    for layer in twin.layers:
-        layer.grads = dict(layer.grads)          # backward rebinds the entries: net's stay net's
-        layer.cache = None
-    return twin
+    """A copy of net with caches and gradients of its own that shares net's parameters and
+    every array a layer holds (a noisy layer's noise): the same function, a separate pass."""
+    shared = [*net.parameters().values(),
+              *(v for layer in net.leaf_layers() for v in vars(layer).values() if isinstance(v, np.ndarray))]
+    return copy.deepcopy(net, memo={id(a): a for a in shared})
 
 
 class HalfBatches:
@@ -132,6 +130,6 @@ class HalfBatches:
     def backward(self, dout: np.ndarray) -> None:
         half = len(dout) // 2
         both(lambda: self.halves[0].backward(dout[:half]), lambda: self.halves[1].backward(dout[half:]))
-        for layer, a, b in zip(self.net.layers, *(h.layers for h in self.halves)):
+        for layer, a, b in zip(self.net.leaf_layers(), *(h.leaf_layers() for h in self.halves)):
             for k in layer.grads:
                 layer.grads[k] = a.grads[k] + b.grads[k]               # ∇θ L = Σ_half 0 + Σ_half 1

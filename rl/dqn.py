@@ -18,7 +18,8 @@ of n rewards and γ becomes γⁿ; the memory supplies both, per transition.
 """
 import numpy as np
 
-from nnpy import LOSSES, Sequential, clip_grad_norm
+from nnpy import LOSSES, Sequential, clip_grad_norm, reset_noise
+from nnpy.noisy import noisy_layers
 from nnpy.optim import Optimizer
 from nnpy.parallel import HalfBatches
 
@@ -60,8 +61,11 @@ class DQNAgent:
         self.opt, self.loss_name, self.loss_fn = optimizer, loss, LOSSES[loss]
         self.double, self.max_grad_norm, self.input_scale = double, max_grad_norm, input_scale
         self.dtype = net.dtype()
-        self.n_actions = net.layers[-1].params["b"].shape[0]    # the output layer: one unit per action
+        out = net.layers[-1].config()                           # the output layer: one unit per action
+        self.n_actions = out.get("n_actions", out.get("out_features"))
+        self.noisy = bool(noisy_layers(net))                    # noisy nets explore by their weights
         self.updates = 0
+        self.td_error = None                                    # δ = Q(s, a; θ) − y of the last learn
         # θ and θ⁻ as learn runs them: on two half batches at once, or whole
         split = HalfBatches if half_batches else (lambda network: network)
         self.learning_online = split(self.online)
@@ -84,10 +88,20 @@ class DQNAgent:
             return int(rng.integers(self.n_actions))
         return int(self.q_values(obs[None])[0].argmax())
 
-    def learn(self, batch: Batch) -> float:
-        """One gradient step on L = mean ℓ(Q(s, a; θ) − y). Returns the loss."""
+    def learn(self, batch: Batch, weights: np.ndarray | None = None,
+              noise_rng: np.random.Generator | None = None) -> float:
+        """One gradient step on L = 1/B Σ_j w_j ℓ(Q(s_j, a_j; θ) − y_j). Returns the loss and
+        keeps the TD errors δ_j in self.td_error (B,), for prioritized replay's new priorities.
+
+        weights (B,): prioritized replay's importance weights (None: all 1).  A noisy network
+        draws new noise for θ and for θ⁻ first, from noise_rng (Fortunato et al. 2018, Alg. 1).
+        """
         if self.opt is None:
             raise ValueError("this DQNAgent was built without an optimizer: it can act, not learn")
+        if self.noisy:
+            reset_noise(self.online, noise_rng)
+            if self.target is not self.online:
+                reset_noise(self.target, noise_rng)
         online, target, scale = self.learning_online, self.learning_target, self.input_scale
         # uint8 screens go in as they are: the first layer scales them in its own copy of them
         q_next_target = target.forward(batch.s2, scale)                         # Q(s', ·; θ⁻) (B, A)
@@ -95,7 +109,9 @@ class DQNAgent:
         q = online.forward(batch.s, scale)      # Q(s, ·; θ) (B, A), last: backward needs its caches
         y = bellman_target(batch.r, batch.terminated, batch.discount, q_next_target, q_next_online)  # (B,)
         rows = np.arange(len(batch.a))
-        loss, dq_taken = self.loss_fn(q[rows, batch.a], y.astype(q.dtype))  # only Q(s, a) is fitted
+        q_taken, y = q[rows, batch.a], y.astype(q.dtype)                  # only Q(s, a) is fitted
+        loss, dq_taken = self.loss_fn(q_taken, y, weights=weights)
+        self.td_error = q_taken - y                                         # (B,)
         dq = np.zeros_like(q)                                              # (B, A)
         dq[rows, batch.a] = dq_taken
         online.backward(dq)

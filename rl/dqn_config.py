@@ -107,6 +107,13 @@ class DQNConfig:
     """the early stop needs evaluations at the goal + this margin, so that the network it
     stops with passes the final evaluation's fresh episodes too, not just the ones it was
     chosen on"""
+    prioritized: bool = False
+    """prioritized replay, proportional (Schaul et al. 2016): transitions drawn ∝ (|δ| + ε)^α,
+    their losses weighted by (N P(i))^−β / max w, β annealed to 1 over the run"""
+    priority_alpha: float = 0.6
+    """α of prioritized replay: 0 is uniform, 1 fully by priority (Schaul et al.: 0.6)"""
+    priority_beta0: float = 0.4
+    """β of prioritized replay at the start of training (Schaul et al.: 0.4)"""
     best_over: int = 1
     """best.npz is the network whose score is the highest, a network's score being the lowest
     mean among its evaluation and the best_over − 1 before it: with 2, one lucky evaluation
@@ -142,7 +149,7 @@ class DQNConfig:
             "seed": AT_LEAST_0, "threads": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
             "stop_after_solved": AT_LEAST_0, "confirm_episodes": AT_LEAST_0,
             "best_over": POSITIVE, "stop_margin": AT_LEAST_0,
-            "gamma": PROBABILITY,
+            "gamma": PROBABILITY, "priority_alpha": PROBABILITY, "priority_beta0": PROBABILITY,
             "lr": (lambda v: v > 0, "> 0"),
             "adam_eps": (lambda v: v > 0, "> 0"),
             "rmsprop_min_sq": (lambda v: v > 0, "> 0"),

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from nnpy import OPTIMIZERS, Sequential
+from nnpy import OPTIMIZERS, Sequential, set_noise
 from nnpy.optim import Optimizer
 from nnpy.parallel import use_threads
 from nnpy.summary import summary
@@ -36,7 +36,8 @@ from .cli.run_folder import RunFolder
 from .dqn import DQNAgent
 from .dqn_config import DQNConfig
 from .held_out import HELD_OUT_SEED, average_max_q, collect_states
-from .schedule import linear_epsilon
+from .prioritized import PrioritizedReplay
+from .schedule import importance_beta, linear_epsilon
 
 RECENT = 20          # the "recent return" is the mean over this many finished episodes
 EVAL_SEED = 10_000   # periodic evaluations play the same episodes, seeded seed + EVAL_SEED, every time
@@ -157,6 +158,18 @@ def make_optimizer(cfg: DQNConfig, params: dict) -> Optimizer:
     return OPTIMIZERS[cfg.optimizer](params, lr=cfg.lr, **own_knobs.get(cfg.optimizer, {}))
 
 
+def learn_from(memory, agent: DQNAgent, cfg: DQNConfig, step: int, noise_rng: np.random.Generator) -> float:
+    """One gradient step on a minibatch from D; returns the loss.  Uniform replay, or
+    prioritized: importance weights in the loss, then |δ| as the new priorities."""
+    if not cfg.prioritized:
+        return agent.learn(memory.sample(cfg.batch_size), noise_rng=noise_rng)
+    beta = importance_beta(step, cfg.priority_beta0, cfg.steps)
+    batch, slots, weights = memory.sample(cfg.batch_size, memory.rng, beta)
+    loss = agent.learn(batch, weights, noise_rng)
+    memory.update_priorities(slots, agent.td_error)
+    return loss
+
+
 def play_episode(agent: DQNAgent, env, epsilon: float, rng: np.random.Generator,
                  seed: int | None = None, on_frame: Callable | None = None) -> float:
     """One whole episode from env.reset(seed=seed); returns the true score
@@ -177,8 +190,12 @@ def evaluate(agent: DQNAgent, env, episodes: int, epsilon: float, seed: int) -> 
     the first episode's reset seeds the env, the others go on from there.  (One reset per
     episode: on Atari a second reset would press FIRE in the middle of the game.)"""
     rng = np.random.default_rng(seed)
-    return [play_episode(agent, env, epsilon, rng, seed=seed if k == 0 else None)
-            for k in range(episodes)]
+    set_noise(agent.online, False)              # a noisy network is judged by its mean weights
+    try:
+        return [play_episode(agent, env, epsilon, rng, seed=seed if k == 0 else None)
+                for k in range(episodes)]
+    finally:
+        set_noise(agent.online, True)
 
 
 class Diverged(Exception):
@@ -250,6 +267,8 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
                      cfg.max_grad_norm, task.input_scale, cfg.target_network,
                      task.half_batches)                                    # θ, θ⁻ = θ, optimizer
     memory = task.make_memory()                                            # D
+    if cfg.prioritized:
+        memory = PrioritizedReplay(memory, cfg.priority_alpha)
     act_rng = np.random.default_rng([cfg.seed, 1])
     folder = RunFolder(out_dir, cfg, task, quiet)
     run = RunState(**folder.load_checkpoint(agent, act_rng, memory.rng)) if resume else RunState()
@@ -272,8 +291,9 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
         for step in range(run.step, cfg.steps):
             if stop.requested:
                 break
-            # act: ε-greedy on Q(s, ·; θ)
-            epsilon = linear_epsilon(step, cfg.eps_start, cfg.eps_end, cfg.eps_decay_steps)
+            # act: ε-greedy on Q(s, ·; θ) (a noisy network: greedy, its noise explores)
+            epsilon = 0.0 if agent.noisy else linear_epsilon(step, cfg.eps_start, cfg.eps_end,
+                                                             cfg.eps_decay_steps)
             action = agent.act(obs, epsilon, act_rng)
             next_obs, reward, terminated, truncated, info = env.step(action)
             # store (s, a, r, s', terminated) in D; a time-limit truncation is not terminal
@@ -289,7 +309,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             # learn: sample minibatches from D, one gradient step on L(θ) each
             if step >= learning_starts and step % cfg.train_every == 0:
                 for _ in range(cfg.gradient_steps):
-                    run.last_loss = finite_loss(agent.learn(memory.sample(cfg.batch_size)), run, step)
+                    run.last_loss = finite_loss(learn_from(memory, agent, cfg, step, act_rng), run, step)
             # sync: θ⁻ <- θ every C steps
             if step >= learning_starts and step % cfg.target_update_every == 0:
                 agent.sync_target(cfg.tau)

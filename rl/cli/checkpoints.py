@@ -12,7 +12,7 @@ state and the run's counters.
 """
 import numpy as np
 
-from nnpy import CheckpointError, Sequential, load_npz, save_npz
+from nnpy import set_noise, CheckpointError, Sequential, load_npz, save_npz
 
 CHECKPOINT_KIND = "numpy-dqn/checkpoint"
 POLICY_KIND = "numpy-dqn/policy"
@@ -52,6 +52,7 @@ def load_policy(path: str, env_id: str) -> tuple[Sequential, dict]:
     net = Sequential.from_architecture(meta.get("architecture"), dtype=meta.get("dtype"),
                                        source=f"checkpoint {path!r}")
     net.load_state_arrays(arrays, "online/", source=f"checkpoint {path!r}")
+    set_noise(net, False)               # a noisy network plays with its mean weights
     return net, meta
 
 
