@@ -1,9 +1,10 @@
 """Max pooling, NHWC — included for reading, left out of the DQN.
 
 Pooling buys translation invariance: the max over a window is the same
-wherever in the window the feature sits.  Mnih et al. use no pooling,
-because in a game *where* the ball is matters as much as *that* it is; the
-strided convolutions already shrink the image.  Try adding a MaxPool2D to
+wherever in the window the feature sits.  Mnih et al. use no pooling and
+do not say why; this project's reading is that in a game *where* the ball
+is matters as much as *that* it is, and the strided convolutions already
+shrink the image.  Try adding a MaxPool2D to
 see the difference for yourself.
 
     forward : x (N, H, W, C) -> out (N, OH, OW, C),

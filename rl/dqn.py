@@ -8,7 +8,7 @@ Q(s, a; θ) to the Bellman optimality target
 where θ⁻ is a *target network*: a copy of θ refreshed only every C steps,
 so the regression target does not move with every update.  Double DQN
 (van Hasselt et al. 2016) lets the online network choose a' and the target
-network value it, which removes max's upward bias:
+network value it, which reduces max's upward bias (it does not remove it):
 
     y = r + γ (1 − terminated) Q(s', argmax_a' Q(s', a'; θ); θ⁻)          (Double DQN)
 

@@ -199,3 +199,46 @@ def test_without_a_target_network_learn_is_learn_with_a_target_just_synced(doubl
     assert losses[0] == losses[1]
     for k, v in params_of(agents[0].online).items():
         np.testing.assert_array_equal(v, agents[1].online.parameters()[k])
+
+
+def q_by_hand(net: Sequential, x: np.ndarray) -> np.ndarray:
+    """Q(x, ·) of an MLP of Dense and ReLU layers, from its weight arrays alone:
+    h <- h @ w + b, h <- max(h, 0).  Independent of Sequential.forward and DQNAgent.q_values."""
+    h = x
+    for layer in net.layers:
+        h = h @ layer.params["w"] + layer.params["b"] if isinstance(layer, Dense) else np.maximum(h, 0)
+    return h
+
+
+def target_apart_from_online(agent: DQNAgent, seed: int = 5) -> None:
+    """θ⁻ ≠ θ, as between two syncs (at initialisation the two are equal)."""
+    rng = np.random.default_rng(seed)
+    for p in agent.target.parameters().values():
+        p += 0.5 * rng.standard_normal(p.shape)
+
+
+def test_act_and_q_values_use_the_online_network_not_the_target():
+    """Slip 4 of docs/GUIDE.md: the agent acts with the current θ; θ⁻ only computes targets.
+    With θ⁻ ≠ θ and states where the two prefer different actions, the greedy action must be
+    θ's, computed here from θ's arrays, not through q_values."""
+    agent, rng = make_agent(), np.random.default_rng(0)
+    target_apart_from_online(agent)
+    obs = rng.normal(size=(200, 4))
+    by_online, by_target = q_by_hand(agent.online, obs), q_by_hand(agent.target, obs)
+    assert np.any(by_online.argmax(1) != by_target.argmax(1))     # the test can tell them apart
+    np.testing.assert_allclose(agent.q_values(obs), by_online, rtol=1e-12)
+    assert [agent.act(o, 0.0, rng) for o in obs] == by_online.argmax(1).tolist()
+
+
+def test_between_syncs_learn_regresses_onto_a_target_that_holds_still():
+    """Stop 20 of docs/GUIDE.md: between two syncs y is computed with θ⁻, which learning does
+    not move.  y is computed once, by hand from θ⁻'s arrays; every one of several updates must
+    return the loss of Q(s, a; θ) as θ now is against that same y.  A target computed with θ
+    (or a θ⁻ that followed θ) would move after the first update and fail."""
+    agent, batch = make_agent(lr=3e-3), fixed_batch()
+    target_apart_from_online(agent)
+    y = bellman_target(batch.r, batch.terminated, batch.discount, q_by_hand(agent.target, batch.s2))
+    rows = np.arange(len(batch.a))
+    for _ in range(5):
+        expected, _ = huber(q_by_hand(agent.online, batch.s)[rows, batch.a], y)
+        assert agent.learn(batch) == pytest.approx(expected, rel=1e-10)
