@@ -37,21 +37,23 @@ def screens_batch(rng, n=8, actions=6) -> Batch:
 
 def train_steps(arch, double, target_network, half_batches, steps=3, optimizer=Adam):
     """The losses and weights after `steps` learning steps (and a target sync after the first),
-    and the last step's gradients."""
-    net = build_net(arch, 6, np.random.default_rng(0))
+    and the last step's gradients.  arch may end in +dueling and/or +noisy."""
+    name, *options = arch.split("+")
+    net = build_net(name, 6, np.random.default_rng(0), **{o: True for o in options})
     agent = DQNAgent(net, optimizer(net.parameters(), lr=1e-3), "huber", double, 10.0, 1 / 255,
                      target_network, half_batches)
     data = np.random.default_rng(1)
     losses = []
     for i in range(steps):
-        losses.append(agent.learn(screens_batch(data)))
+        losses.append(agent.learn(screens_batch(data), noise_rng=np.random.default_rng(i)))
         if i == 0:
             agent.sync_target()
     return losses, {k: v.copy() for k, v in net.parameters().items()}, net.gradients()
 
 
 CASES = [("dqn2013", False, True), ("dqn2013", True, True), ("dqn2015", True, True),
-         ("dqn2013", True, False), ("dqn2013", False, False)]
+         ("dqn2013", True, False), ("dqn2013", False, False), ("dqn2013+dueling", False, True),
+         ("dqn2013+noisy", False, True), ("dqn2013+dueling+noisy", True, True)]
 
 
 @pytest.mark.parametrize("arch, double, target_network", CASES)
