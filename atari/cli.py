@@ -38,7 +38,7 @@ class AtariConfig(DQNConfig):
     dueling: bool = False
     """dueling head, Q = V + A − mean A, with value and advantage streams (Wang et al. 2016)"""
     noisy: bool = False
-    """noisy dense layers explore instead of ε-greedy, ε is 0 (Fortunato et al. 2018)"""
+    """noisy dense layers explore (Fortunato et al. 2018): ε falls to 0 instead of eps_end"""
     steps: int = 700_000
     """agent steps (4 frames each) at most: 2.8M frames, under 2 hours at ~110 steps/s with
     the evaluations.  A budget, not the plan: the run stops once two evaluations in a row

@@ -83,9 +83,12 @@ class DQNAgent:
         return self.online.forward(obs, self.input_scale)
 
     def act(self, obs: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
-        """ε-greedy: a random action with probability ε, else argmax_a Q(s, a; θ)."""
+        """ε-greedy: a random action with probability ε, else argmax_a Q(s, a; θ).  A noisy
+        network draws new noise (from rng) for every greedy action, unless its noise is off."""
         if rng.random() < epsilon:
             return int(rng.integers(self.n_actions))
+        if self.noisy and noisy_layers(self.online)[0].noise:
+            reset_noise(self.online, rng)
         return int(self.q_values(obs[None])[0].argmax())
 
     def learn(self, batch: Batch, weights: np.ndarray | None = None,

@@ -291,9 +291,9 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
         for step in range(run.step, cfg.steps):
             if stop.requested:
                 break
-            # act: ε-greedy on Q(s, ·; θ) (a noisy network: greedy, its noise explores)
-            epsilon = 0.0 if agent.noisy else linear_epsilon(step, cfg.eps_start, cfg.eps_end,
-                                                             cfg.eps_decay_steps)
+            # act: ε-greedy on Q(s, ·; θ) (a noisy network: ε falls to 0, its noise explores)
+            epsilon = linear_epsilon(step, cfg.eps_start, 0.0 if agent.noisy else cfg.eps_end,
+                                     cfg.eps_decay_steps)
             action = agent.act(obs, epsilon, act_rng)
             next_obs, reward, terminated, truncated, info = env.step(action)
             # store (s, a, r, s', terminated) in D; a time-limit truncation is not terminal

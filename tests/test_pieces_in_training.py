@@ -71,24 +71,28 @@ def test_a_noisy_net_is_evaluated_with_its_mean_weights_and_trained_with_noise()
     assert all(layer.noise for layer in noisy_layers(net))             # noise back on afterwards
 
 
-def test_a_noisy_agent_draws_new_noise_for_every_update():
+def test_a_noisy_agent_draws_new_noise_for_every_update_and_every_action():
     net = build_net("dqn2013", 6, np.random.default_rng(0), noisy=True)
     agent = DQNAgent(net, Adam(net.parameters(), lr=1e-4), input_scale=1 / 255, half_batches=True)
     rng = np.random.default_rng(2)
     from test_parallel import screens_batch
-    before = [layer.eps_out.copy() for layer in noisy_layers(agent.target)]
+    layers = noisy_layers(agent.online) + noisy_layers(agent.target)
+    before = [layer.eps_out.copy() for layer in layers]
     agent.learn(screens_batch(rng), noise_rng=np.random.default_rng(3))
-    assert all(not np.array_equal(b, layer.eps_out) for b, layer in zip(before, noisy_layers(agent.target)))
+    assert all(not np.array_equal(b, layer.eps_out) for b, layer in zip(before, layers))
+    acted = [layer.eps_out.copy() for layer in noisy_layers(agent.online)]
+    agent.act(screens_batch(rng).s[0], 0.0, np.random.default_rng(4))     # and for every action
+    assert all(not np.array_equal(b, layer.eps_out) for b, layer in zip(acted, noisy_layers(agent.online)))
 
 
 def test_pong_with_every_piece_trains_end_to_end_and_eval_plays_its_best_network(tmp_path):
     out = str(tmp_path / "run")
     done = run_py("atari", *SMALL_PONG, "--dueling", "true", "--noisy", "true", "--prioritized", "true",
-                  "--double", "true", "--out", out)
+                  "--double", "true", "--eps-decay-steps", "600", "--out", out)
     assert done.returncode == 0, done.stderr
     config = read_json(os.path.join(out, "config.json"))
     assert config["dueling"] and config["noisy"] and config["prioritized"]
-    assert all(float(row["epsilon"]) == 0.0 for row in read_csv(os.path.join(out, "progress.csv")))
+    assert float(read_csv(os.path.join(out, "progress.csv"))[-1]["epsilon"]) == 0.0   # not eps_end
     assert read_json(os.path.join(out, "summary.json"))["gradient_updates"] > 0
     watched = run_py("atari", "--eval", os.path.join(out, "best.npz"), "--episodes", "1")
     assert watched.returncode == 0, watched.stderr

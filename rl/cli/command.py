@@ -200,7 +200,7 @@ def run_command(argv: list[str], command: Command) -> int:
         return 2
 
     if not args.quiet:
-        cores = cfg.cores()
+        cores = cfg.cores() if task.half_batches else 1     # a small MLP learns on one thread
         print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out} on {cores} "
               f"thread{'s' if cores > 1 else ''}; {fits}", file=sys.stderr)
     checkpoint = os.path.join(out, "checkpoint.npz")
