@@ -350,7 +350,8 @@ def test_run_py_gridworld_without_traceback():
 
 @pytest.mark.parametrize("argv,message", [
     (["--noise", "abc"], "argument --noise: expected float, got 'abc'"),
-    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    (["--no-such-flag"], "unknown flag --no-such-flag"),
+    (["--episode", "9"], "unknown flag --episode (did you mean --episodes?)"),
     (["--exploring-starts", "maybe"], "expected true or false, got 'maybe'"),
 ])
 def test_a_malformed_flag_is_one_line_too(argv, message, capsys):
