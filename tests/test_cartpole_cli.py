@@ -81,9 +81,12 @@ def test_progress_csv_logs_the_held_out_average_max_q_and_curve_png_draws_it(tra
     q = [float(r["avg_max_q"]) for r in rows]               # every row has one
     assert np.all(np.isfinite(q)) and q[-1] > q[0] + 1      # rewards of +1 a step lift max_a Q
     with Image.open(os.path.join(trained, "curve.png")) as img:
-        assert img.size == (800 + 420, 480)                 # returns, and the average max Q beside them
-        lo, hi = img.convert("L").crop((800, 0, 1220, 480)).getextrema()
+        assert img.size == (800 + 440, 480)                 # returns, and the average max Q beside them
+        lo, hi = img.convert("L").crop((800, 0, 1240, 480)).getextrema()
         assert hi - lo > 50
+        # the x axis ends where the run ended: the evaluation at the last step is at the right edge
+        red = np.argwhere(np.all(np.asarray(img.convert("RGB"))[64:424, :800] == (210, 40, 40), axis=2))
+        assert 800 - 24 - 4 <= red[:, 1].max() <= 800 - 24 + 4
 
 
 def test_eval_draws_q_values_beside_the_game_and_the_first_layer(trained, tmp_path):
@@ -407,3 +410,17 @@ def test_without_replay_it_learns_once_from_each_transition_as_it_comes(tmp_path
     assert (cfg["replay"], cfg["buffer_size"], cfg["batch_size"], cfg["train_every"], cfg["gradient_steps"]) \
         == (False, 1, 1, 1, 1)
     assert read_json(os.path.join(out, "summary.json"))["gradient_updates"] == 2000 - 500
+
+
+def test_curve_png_of_a_run_stopped_before_its_budget_ends_where_the_run_ended(tmp_path):
+    from rl.cli.cartpole import make_task
+    from rl.cli.run_folder import RunFolder
+    from rl.train import RunState
+    cfg = CartPoleConfig(steps=50_000)
+    folder = RunFolder(str(tmp_path), cfg, make_task(cfg), quiet=True)
+    run = RunState(step=12_500, episode_steps=[100, 9_000], episode_returns=[10.0, 480.0],
+                   eval_steps=[12_500], eval_returns=[500.0], q_steps=[12_500], avg_max_q=[40.0])
+    folder.plot(run)
+    with Image.open(os.path.join(tmp_path, "curve.png")) as img:
+        red = np.argwhere(np.all(np.asarray(img.convert("RGB"))[64:424, :800] == (210, 40, 40), axis=2))
+        assert 800 - 24 - 4 <= red[:, 1].min() and red[:, 1].max() <= 800 - 24 + 4   # the right edge

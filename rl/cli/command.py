@@ -196,7 +196,9 @@ def _watch(cfg: DQNConfig, task: Task, path: str, episodes: int, gif: str | None
         print(f"wrote {gif} ({len(images)} frames of episode 1, with Q-values)", file=sys.stderr)
     if filters is not None:
         step = min(FEATURE_STEP, len(episode1) - 1)
-        filters_picture(net, agent.prep(episode1[step][2][None])[0]).save(filters)
+        states = [s for _, _, s in episode1]
+        inputs = [agent.prep(np.stack(states[k:k + 256])) for k in range(0, len(states), 256)]
+        filters_picture(net, agent.prep(states[step][None])[0], inputs).save(filters)
         print(f"wrote {filters} (first-layer weights; feature maps of episode 1, step {step})",
               file=sys.stderr)
     print(f"mean_return={np.mean(returns):g} episodes={episodes}")

@@ -186,7 +186,10 @@ def report(cfg: GridWorldConfig) -> str:
         moves = {mdp.cells[s]: dict(zip(ACTIONS, Q_star[s])) for s in mdp.non_exits}
         exits = {cell: reward for cell, reward in mdp.layout.exits.items()}
         try:
-            quadrant_grid(mdp.layout.walls.shape, moves, exits).save(cfg.q_picture)
+            title = (f"Q*(s, a) by value iteration: a triangle per move (N top, E right, S bottom,\n"
+                     f"W left); exits framed, walls grey; noise {cfg.noise:g}, discount "
+                     f"{cfg.discount:g}, living reward {cfg.living_reward:g}")
+            quadrant_grid(mdp.layout.walls.shape, moves, exits, title).save(cfg.q_picture)
         except (OSError, ValueError) as e:
             raise ValueError(f"cannot write --q-picture {cfg.q_picture!r}: {e}") from None
         extra += ["", f"wrote {cfg.q_picture}: Q*(s, a) of every cell, four triangles a cell"]
