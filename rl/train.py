@@ -181,8 +181,9 @@ def evaluate(agent: DQNAgent, env, episodes: int, epsilon: float, seed: int) -> 
 
 
 def no_learning_warning(steps_to_go: int, learning_starts: int) -> str | None:
-    """What to say when a run of steps_to_go steps ends before learning would begin."""
-    if steps_to_go > learning_starts:
+    """What to say when a run of steps_to_go steps ends before learning would begin (nothing
+    for 0 steps: a resumed run that had finished only plays its final evaluation again)."""
+    if steps_to_go == 0 or steps_to_go > learning_starts:
         return None
     return (f"no gradient step will run: {steps_to_go:,} steps to go, and learning starts after "
             f"--learning-starts {learning_starts:,} steps of replay fill; give more --steps or a "

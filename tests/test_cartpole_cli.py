@@ -385,6 +385,10 @@ def test_ctrl_c_in_the_final_evaluation_is_not_called_an_interruption_of_trainin
     assert "interrupted during the final evaluation; training itself is complete (2,000 steps" in err
     assert f"--resume {out} plays it again" in err and "Continue with" not in err
     assert not os.path.exists(os.path.join(out, "summary.json"))
+    monkeypatch.undo()
+    assert main(["--resume", out]) == 0                     # as the line says: no step, the evaluation
+    assert read_json(os.path.join(out, "summary.json"))["final_eval_episodes"] == 2
+    assert "warning" not in capsys.readouterr().err
 
 
 # ---- done: the files and the next command -----------------------------------------------------
@@ -424,3 +428,16 @@ def test_curve_png_of_a_run_stopped_before_its_budget_ends_where_the_run_ended(t
     with Image.open(os.path.join(tmp_path, "curve.png")) as img:
         red = np.argwhere(np.all(np.asarray(img.convert("RGB"))[64:424, :800] == (210, 40, 40), axis=2))
         assert 800 - 24 - 4 <= red[:, 1].min() and red[:, 1].max() <= 800 - 24 + 4   # the right edge
+
+
+def test_without_out_a_new_run_goes_to_the_next_free_folder_and_overwrite_reuses_the_first(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    tiny = ["--steps", "300", "--learning-starts", "100", "--eval-every", "300", "--eval-episodes", "1",
+            "--final-eval-episodes", "1"]
+    for quiet in (["--quiet"], ["--quiet"], []):
+        assert main([*tiny, *quiet]) == 0
+    assert sorted(os.listdir("runs")) == ["cartpole-0", "cartpole-0_2", "cartpole-0_3"]
+    assert "training CartPole-v1 -> runs/cartpole-0_3 up to step 300" in capsys.readouterr().err
+    assert main([*tiny, "--quiet", "--overwrite"]) == 0
+    assert sorted(os.listdir("runs")) == ["cartpole-0", "cartpole-0_2", "cartpole-0_3"]

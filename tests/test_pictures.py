@@ -43,12 +43,16 @@ def test_summary_of_the_2015_network_and_the_cartpole_mlp():
     assert summary(mlp, (4,)).splitlines()[0] == "4 -> 64 -> 64 -> 2"
 
 
-def test_the_arch_docstring_gives_each_networks_shapes():
-    """The shape chains in --arch's docstring (its help says what it is, the docstring how it
-    is built) are the ones the code builds."""
-    from atari.cli import AtariConfig
+def test_atari_help_gives_each_networks_shapes(capsys):
+    """--arch's help (two lines) names the networks and where they are built; its docstring,
+    which the help comes from, gives the shape chains, and they are the ones the code builds."""
+    from atari.cli import AtariConfig, main
     from atari.networks import ARCHS
     from rl.cli.flags import field_docs
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "dqn2013 with a max pool (atari/networks.py)" in help_text
     doc = field_docs(AtariConfig, whole=True)["arch"]
     for arch in ARCHS:
         chain = summary(build_net(arch, 6, np.random.default_rng(0)), (84, 84, 4)).splitlines()[0]

@@ -112,6 +112,19 @@ def _check_mode_flags(args, given: set[str], command: Command) -> None:
         raise UsageError(f"--resume {args.resume!r} writes into that folder; drop --out {args.out!r}")
 
 
+def default_out(cfg: DQNConfig, overwrite: bool) -> str:
+    """runs/<run_name>, or if a run is there already (and no --overwrite), the first of
+    runs/<run_name>_2, _3, ... that holds none: a new run never mixes with an old one, and
+    the tries of docs/GUIDE.md can follow one another (Stable-Baselines3 numbers its log
+    folders the same way)."""
+    base = out = os.path.join("runs", cfg.run_name())
+    k = 1
+    while run_files(out) and not overwrite:
+        k += 1
+        out = f"{base}_{k}"
+    return out
+
+
 def _check_out(out: str, overwrite: bool) -> None:
     """A new run's folder must not hold another run: its files would mix with the new ones."""
     held = run_files(out)
@@ -212,8 +225,8 @@ def make_parser(command: Command) -> OneLineParser:
     run = parser.add_argument_group(title)
     add_flags(run, command.config, first)
     example = os.path.join("runs", command.config().run_name())
-    run.add_argument("--out", metavar="DIR", help=f"the run's folder (default: runs/<name>-<seed>, "
-                     f"e.g. {example}); refused if it holds a run")
+    run.add_argument("--out", metavar="DIR", help=f"the run's folder; refused if it holds a run "
+                     f"(default: {example}, else _2, _3, ...)")
     run.add_argument("--eval", metavar="PATH", help="play a saved network (a run's best.npz or "
                      "checkpoint.npz) instead of training")
     run.add_argument("--episodes", type=int, metavar="INT", default=10,
@@ -258,7 +271,7 @@ def run_command(argv: list[str], command: Command) -> int:
         if args.eval:
             _watch(cfg, task, args.eval, args.episodes, args.gif, args.filters)
             return 0
-        out = args.resume or args.out or os.path.join("runs", cfg.run_name())
+        out = args.resume or args.out or default_out(cfg, args.overwrite)
         if not args.resume:
             _check_out(out, args.overwrite)
         _check_writable(out)
