@@ -64,9 +64,12 @@ class ProgressLine:
         if self.learning_since is None and step >= self.learning_from:
             self.learning_since = (now, step)
 
-    def steps_per_s(self) -> float:
+    def speed(self) -> str:
+        """'  140 steps/s' over the last RATE_WINDOW seconds, once two samples are there."""
         (t0, s0), (t1, s1) = self.samples[0], self.samples[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+        if t1 <= t0:
+            return "   n/a steps/s"
+        return f"{(s1 - s0) / (t1 - t0):6.0f} steps/s"
 
     def eta(self, step: int) -> str:
         budget = f"to the {short_count(self.total)} budget"
@@ -80,7 +83,7 @@ class ProgressLine:
     def status(self, step, episodes, recent_return, epsilon) -> str:
         ret = "  n/a " if recent_return is None else f"{recent_return:7.1f}"
         return (f"step {step:>9,}/{self.total:,} ({100 * step / self.total:5.1f}%)  episodes {episodes:>6,}"
-                f"  recent return {ret}  ε {epsilon:.3f}  {self.steps_per_s():6.0f} steps/s"
+                f"  recent return {ret}  ε {epsilon:.3f}  {self.speed()}"
                 f"  {self.eta(step)}")
 
     def update(self, step, *fields) -> None:

@@ -92,7 +92,6 @@ class RunFolder:
         self._tick = (time.monotonic(), step)
         if self.line is not None:
             self.line.learning_from = step + self.cfg.learning_starts    # as train() counts it
-            self.line.sample(step)
 
     def load_checkpoint(self, agent, act_rng: np.random.Generator, memory_rng: np.random.Generator) -> dict:
         """Restore agent and both random-number generators from checkpoint.npz; returns the
