@@ -33,11 +33,13 @@ class DQNConfig:
     #: for; a name the class does not have (a subclass's field) is skipped
     GROUPS: ClassVar[tuple] = (
         ("what to run and watch", ("game", "seed", "steps")),
-        ("the network and its optimizer", ("arch", "hidden", "activation", "optimizer", "lr",
-                                           "adam_eps", "rmsprop_min_sq", "loss", "max_grad_norm")),
+        ("the network and its optimizer", ("arch", "hidden", "activation", "dueling", "noisy",
+                                           "optimizer", "lr", "adam_eps", "rmsprop_min_sq", "loss",
+                                           "max_grad_norm")),
         ("replay memory and the learning step", ("buffer_size", "batch_size", "gamma", "n_step",
                                                  "double", "learning_starts", "train_every",
-                                                 "gradient_steps", "replay")),
+                                                 "gradient_steps", "replay", "prioritized",
+                                                 "priority_alpha", "priority_beta0")),
         ("the target network", ("target_update_every", "tau", "target_network")),
         ("exploration", ("eps_start", "eps_end", "eps_decay_steps")),
         ("evaluation, the best network and the early stop", (
@@ -45,6 +47,7 @@ class DQNConfig:
             "stop_after_solved", "stop_margin", "best_over")),
         ("the Atari environment", ("full_action_space", "sticky_actions", "noop_max", "luminance")),
         ("logging and checkpoints", ("log_every", "checkpoint_every")),
+        ("speed", ("threads",)),
     )
 
     seed: int = 0
