@@ -298,21 +298,25 @@ def test_progress_updates_in_place_on_a_terminal_and_prints_lines_otherwise():
     tty, pipe = FakeTerminal(), StringIO()
     for stream in (tty, pipe):
         clock = FakeClock()
-        line = ProgressLine(50_000, learning_from=0, stream=stream, clock=clock)
+        line = ProgressLine(50_000, learning_from=0, stream=stream, clock=clock, width=200)
         line.sample(0)
         clock.now = 1.25
         line.update(1000, 12, 21.5, 0.5)
         line.log(1000, 12, 21.5, 0.5)
     assert tty.getvalue().startswith("\r") and "ETA 1m01s to the 50k budget" in tty.getvalue()
     assert pipe.getvalue().count("\n") == 1 and "\r" not in pipe.getvalue()   # update() is silent
-    assert "step     1,000/50,000" in pipe.getvalue() and "ε 0.500" in pipe.getvalue()
+    assert "step   1,000/50,000" in pipe.getvalue() and "ε 0.500" in pipe.getvalue()
     assert " 800 steps/s" in pipe.getvalue()
+    narrow = FakeTerminal()                                 # a live line never wraps: it could not be redrawn
+    ProgressLine(50_000, stream=narrow, width=80).update(1000, 12, 21.5, 0.5)
+    assert len(narrow.getvalue()) == len("\r") + 79 + len("\033[K")
+    assert "steps/s  ETA" in narrow.getvalue()              # speed and ETA come first, and stay
 
 
 def test_speed_and_eta_move_between_log_rows_and_the_replay_fill_does_not_fool_the_eta():
     """A Pong-like run: 10k steps of replay fill at 1,400 steps/s, then learning at 140."""
     tty, clock = FakeTerminal(), FakeClock()
-    line = ProgressLine(700_000, learning_from=10_000, stream=tty, clock=clock)
+    line = ProgressLine(700_000, learning_from=10_000, stream=tty, clock=clock, width=200)
     line.sample(0)
     drawn = []
     for step in range(0, 9_800, 350):                       # the fill: 1,400 steps/s, 4 draws a second
@@ -320,7 +324,7 @@ def test_speed_and_eta_move_between_log_rows_and_the_replay_fill_does_not_fool_t
         line.update(step + 350, 0, None, 1.0)
         drawn.append(tty.getvalue().rsplit("\r", 1)[-1])
     assert " 1400 steps/s" in drawn[-1]
-    assert "ETA to the 700k budget: once learning starts at step 10,000" in drawn[-1]
+    assert "ETA: learning from step 10,000" in drawn[-1]
     step = 10_150
     for _ in range(4 * 60):                                 # a minute of learning: 140 steps/s
         clock.now += 0.25

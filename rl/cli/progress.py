@@ -14,6 +14,7 @@ phase counts the evaluations' pauses at their true share.
 """
 import csv
 import os
+import shutil
 import sys
 import time
 from collections import deque
@@ -44,12 +45,15 @@ class ProgressLine:
     """The status line: step, episodes, recent return, ε, the current speed and the ETA.
 
     `learning_from` is the step at which learning begins (after the replay fill);
-    `clock` is time.monotonic, or a fake one in tests."""
+    `clock` is time.monotonic, or a fake one in tests; `width`: the terminal's columns (a
+    live line longer than that would wrap, and a carriage return cannot redraw it)."""
 
-    def __init__(self, total_steps: int, learning_from: int = 0, stream=None, clock=time.monotonic):
+    def __init__(self, total_steps: int, learning_from: int = 0, stream=None, clock=time.monotonic,
+                 width: int | None = None):
         self.total, self.learning_from = total_steps, learning_from
         self.stream = sys.stderr if stream is None else stream
         self.live, self.clock = self.stream.isatty(), clock
+        self.width = width or shutil.get_terminal_size().columns
         self.samples = deque()              # (time, step) of the last RATE_WINDOW seconds
         self.learning_since = None          # (time, step) of the first sample once learning began
         self.last_sample = -REDRAW
@@ -74,7 +78,7 @@ class ProgressLine:
     def eta(self, step: int) -> str:
         budget = f"to the {short_count(self.total)} budget"
         if self.learning_since is None:
-            return f"ETA {budget}: once learning starts at step {self.learning_from:,}"
+            return f"ETA: learning from step {self.learning_from:,}"       # the fill is no guide
         (t0, s0), (t1, s1) = self.learning_since, self.samples[-1]
         if t1 <= t0 or s1 <= s0:
             return f"ETA {budget}: measuring"
@@ -82,9 +86,8 @@ class ProgressLine:
 
     def status(self, step, episodes, recent_return, epsilon) -> str:
         ret = "  n/a " if recent_return is None else f"{recent_return:7.1f}"
-        return (f"step {step:>9,}/{self.total:,} ({100 * step / self.total:5.1f}%)  episodes {episodes:>6,}"
-                f"  recent return {ret}  ε {epsilon:.3f}  {self.speed()}"
-                f"  {self.eta(step)}")
+        return (f"step {step:>7,}/{self.total:,} ({100 * step / self.total:4.1f}%) {self.speed()}"
+                f"  {self.eta(step)}  episodes {episodes:,}  recent return {ret}  ε {epsilon:.3f}")
 
     def update(self, step, *fields) -> None:
         """Note the speed, and on a terminal redraw the live line (both at most every REDRAW s)."""
@@ -92,7 +95,7 @@ class ProgressLine:
             return
         self.sample(step)
         if self.live:
-            self.stream.write("\r" + self.status(step, *fields) + "\033[K")
+            self.stream.write("\r" + self.status(step, *fields)[:self.width - 1] + "\033[K")
             self.stream.flush()
 
     def log(self, step, *fields, extra: str = "") -> None:
