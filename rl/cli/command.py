@@ -84,8 +84,9 @@ EVAL_ONLY = ("episodes", "gif", "filters")
 
 
 def flags_given(argv: list[str]) -> set[str]:
-    """The config fields named on the command line: "--lr 0.5" and "--lr=0.5" give "lr"
-    (the parser takes no abbreviations, so a flag is always written out in full)."""
+    """The flags named on the command line, spelt as fields: "--lr 0.5" and "--lr=0.5" give
+    "lr", "--eval x" gives "eval" (the parser takes no abbreviations, so a flag is always
+    written out in full)."""
     return {a[2:].split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
 
 
