@@ -352,7 +352,7 @@ def test_an_out_that_holds_a_run_is_refused_and_overwrite_clears_it_first(traine
     assert "--overwrite" in line
     run = str(tmp_path / "again")
     shutil.copytree(trained, run)
-    with open(os.path.join(run, "notes.txt"), "w") as f:       # not a run's file: left alone
+    with open(os.path.join(run, "my-own-file.txt"), "w") as f:       # not a run's file: left alone
         f.write("mine\n")
     done = run_py("cartpole", *SMALL[:2], "--learning-starts", "100", "--eval-every", "100000",
                   "--final-eval-episodes", "1", "--seed", "5", "--out", run, "--overwrite", "--quiet")
@@ -360,7 +360,7 @@ def test_an_out_that_holds_a_run_is_refused_and_overwrite_clears_it_first(traine
     assert read_json(os.path.join(run, "config.json"))["seed"] == 5
     assert read_json(os.path.join(run, "summary.json"))["seed"] == 5
     assert not os.path.exists(os.path.join(run, "best.npz"))    # seed 3's, deleted; this run has none
-    assert os.path.exists(os.path.join(run, "notes.txt"))
+    assert os.path.exists(os.path.join(run, "my-own-file.txt"))
 
 
 def test_a_run_that_never_evaluated_writes_no_best_npz_and_says_so(tmp_path):

@@ -59,7 +59,7 @@ class ProgressLine:
         self.last_sample = -REDRAW
 
     def sample(self, step: int) -> None:
-        """Note the time at `step`; the speed and the ETA are measured from these notes."""
+        """Record the time at `step`; the speed and the ETA are measured from these samples."""
         now = self.clock()
         self.last_sample = now
         self.samples.append((now, step))
