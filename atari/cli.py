@@ -23,10 +23,12 @@ class AtariConfig(DQNConfig):
     game: str = "pong"
     """Atari game: pong, breakout, space_invaders, ... (any ROM that ships with ale-py)"""
     arch: str = "dqn2013"
-    """network (atari/networks.py), with its shapes for A actions: dqn2013 (the 2013 paper):
-    84×84×4 -> 20×20×16 -> 9×9×32 -> 2592 -> 256 -> A; dqn2015 (the 2015 paper):
-    84×84×4 -> 20×20×32 -> 9×9×64 -> 7×7×64 -> 3136 -> 512 -> A; dqn2013_pool (an experiment):
-    84×84×4 -> 20×20×16 -> 10×10×16 -> 4×4×32 -> 512 -> 256 -> A, dqn2013 with a 2×2 max pool"""
+    """the 2013 or 2015 paper's network, or dqn2013 with a max pool (atari/networks.py)
+
+    dqn2013 is the smaller and the faster; dqn2013_pool is an experiment. Their shapes for A
+    actions: dqn2013 84×84×4 -> 20×20×16 -> 9×9×32 -> 2592 -> 256 -> A; dqn2015 84×84×4 ->
+    20×20×32 -> 9×9×64 -> 7×7×64 -> 3136 -> 512 -> A; dqn2013_pool 84×84×4 -> 20×20×16 ->
+    10×10×16 -> 4×4×32 -> 512 -> 256 -> A (dqn2013 with a 2×2 max pool)."""
     full_action_space: bool = False
     """use all 18 joystick actions instead of the game's minimal set (Pong: 6)"""
     sticky_actions: bool = False
@@ -40,10 +42,11 @@ class AtariConfig(DQNConfig):
     noisy: bool = False
     """noisy dense layers explore (Fortunato et al. 2018): ε falls to 0 instead of eps_end"""
     steps: int = 700_000
-    """agent steps (4 frames each) at most: 2.8M frames, under 2 hours at ~110 steps/s with
-    the evaluations.  A budget, not the plan: the run stops once two evaluations in a row
-    reach +19 (stop_after_solved); with these defaults seeds 0, 1 and 2 stopped at 337.5k,
-    312.5k and 437.5k steps, 56, 51 and 67 minutes (results/pong/seed-0, seed-1, seed-2)"""
+    """agent steps (4 frames each) at most; the run stops earlier once solved
+
+    A budget, not the plan (stop_after_solved). 2.8M frames, under 2 hours at ~110 steps/s with
+    the evaluations. With these defaults seeds 0, 1 and 2 stopped at 337.5k, 312.5k and 437.5k
+    steps, 56, 51 and 67 minutes (results/pong/seed-0, seed-1, seed-2)."""
     buffer_size: int = 100_000
     """replay capacity N in transitions (~7 KB each: 100k ≈ 0.7 GB)"""
     batch_size: int = 32
@@ -51,30 +54,36 @@ class AtariConfig(DQNConfig):
     n_step: int = 3
     """3-step returns: the reward of a point reaches the actions that caused it sooner"""
     lr: float = 2.5e-4
-    """Adam learning rate: 2.5e-4 (the 2015 paper's RMSProp rate) took the slow seeds 1 and 2
-    to +18 about 100k steps sooner than 1e-4 did (results/pong/experiments, 1 run each)"""
+    """Adam learning rate: the 2015 paper's RMSProp rate, which reached +18 sooner than 1e-4
+
+    2.5e-4 took the slow seeds 1 and 2 to +18 about 100k steps sooner than 1e-4 did
+    (results/pong/experiments, 1 run each)."""
     adam_eps: float = 1.5e-4
     """Adam's ε, as in Rainbow (Hessel et al. 2018)"""
     double: bool = False
-    """Double DQN target; off by default: it costs an extra forward pass per update and
-    matters little on Pong"""
+    """Double DQN target; off: it costs an extra forward pass per update and matters little
+    on Pong"""
     learning_starts: int = 10_000
     """random steps stored before learning starts"""
     train_every: int = 2
     """one gradient step every 2 agent steps (the 2015 paper: every 4)"""
     target_update_every: int = 1_000
-    """agent steps between target syncs (= 500 gradient steps): measured together with lr and
-    eps_decay_steps against 2,000 (see lr)"""
+    """agent steps between target syncs (= 500 gradient steps), tuned together with lr
+
+    Measured together with lr and eps_decay_steps against 2,000 (see lr)."""
     eps_end: float = 0.01
     """final ε"""
     eps_decay_steps: int = 50_000
-    """ε falls from 1 to eps_end over the first 50k agent steps: Pong needs little exploration
-    once the paddle follows the ball, and every step of random play is a step not learning it"""
+    """steps over which ε falls to eps_end: short, Pong needs little exploration
+
+    Pong needs little exploration once the paddle follows the ball, and every step of random
+    play is a step not learning to play."""
     eval_every: int = 12_500
-    """agent steps between evaluations (whole games, true score): often enough that the stop
-    comes soon after the game is solved; 5 games cost 10-15 s against about 100 s of training
-    between them (steps/s with and without an eval in the progress.csv of
-    results/pong/experiments/unconfirmed-seed-1)"""
+    """steps between evaluations: often, so the stop comes soon after the game is solved
+
+    Evaluations play whole games with the true score. 5 games cost 10-15 s against about 100 s
+    of training between them (steps/s with and without an eval in the progress.csv of
+    results/pong/experiments/unconfirmed-seed-1)."""
     eval_episodes: int = 5
     """games per periodic evaluation"""
     eval_epsilon: float = 0.01
@@ -82,27 +91,32 @@ class AtariConfig(DQNConfig):
     final_eval_episodes: int = 10
     """games in the final evaluation of the best network"""
     confirm_episodes: int = 5
-    """an evaluation of +18 or more plays 5 more games and counts only if all 10 average +18:
-    5 games are too few (seed 1's +20.4 on 5 at 150k steps was +16.9 on the final 10,
-    results/pong/experiments/unconfirmed-seed-1); 10 alone were not enough either, hence
-    stop_margin and best_over"""
+    """games more when an evaluation reaches +18, all scored together: 5 are too few
+
+    An evaluation counts only if all its games average +18. Seed 1's +20.4 on 5 at 150k steps
+    was +16.9 on the final 10 (results/pong/experiments/unconfirmed-seed-1); 10 alone were not
+    enough either, hence stop_margin and best_over."""
     log_every: int = 5_000
     """agent steps between progress.csv rows"""
     checkpoint_every: int = 25_000
     """agent steps between checkpoint.npz writes"""
     stop_after_solved: int = 2
-    """stop once two evaluations in a row score the game's goal plus stop_margin (Pong:
-    +19 over 10 games, see confirm_episodes): the run's wall time is then the time to beat
-    the game"""
+    """stop after this many evaluations in a row at +19 (goal + margin; 0 = never)
+
+    +19 over 10 games (see confirm_episodes): the run's wall time is then the time to beat the
+    game."""
     stop_margin: float = 1.0
-    """stop at +19, not at the +18 goal: a network chosen on its own 10 games can score
-    well below them on 10 fresh ones (seed 1's network at 150k steps: +19.9 on its 10
-    evaluation games, results/pong/experiments/confirm18-seed-1; +16.9 on the final 10,
-    results/pong/experiments/unconfirmed-seed-1)"""
+    """stop at +19, not at the +18 goal: the chosen network must pass fresh games too
+
+    A network chosen on its own 10 games can score well below them on 10 fresh ones. Seed 1's
+    network at 150k steps: +19.9 on its 10 evaluation games
+    (results/pong/experiments/confirm18-seed-1); +16.9 on the final 10
+    (results/pong/experiments/unconfirmed-seed-1)."""
     best_over: int = 2
-    """a network's score is the lower of its evaluation and the one before it, so best.npz
-    comes from a stretch of good play; at an early stop (two in a row, as best_over) it is
-    the network the run stopped with"""
+    """score a network by the lower of its evaluation and the one before: a good stretch
+
+    So best.npz comes from a stretch of good play. At an early stop (two in a row, as best_over)
+    it is the network the run stopped with."""
 
     def run_name(self) -> str:
         return f"{resolve(self.game)}-{self.seed}"
@@ -138,7 +152,8 @@ def make_task(cfg: AtariConfig) -> Task:
 
 
 COMMAND = Command("atari", "Train DQN on an Atari game from pixels, or watch one play with --eval.",
-                  AtariConfig, make_task)
+                  AtariConfig, make_task,
+                  env_fields=("game", "full_action_space", "sticky_actions", "noop_max", "luminance"))
 
 
 def main(argv: list[str]) -> int:

@@ -30,12 +30,31 @@ PROBABILITY = (lambda v: 0 <= v <= 1, "in [0, 1]")
 class DQNConfig:
     #: field -> registry whose keys are its allowed values (flags, validation and help use it)
     CHOICES: ClassVar[dict] = {"optimizer": OPTIMIZERS, "loss": LOSSES}
+    #: the headings of --help, first what to run, then the hyperparameters by what they are
+    #: for; a name the class does not have (a subclass's field) is skipped
+    GROUPS: ClassVar[tuple] = (
+        ("what to run and watch", ("game", "seed", "steps")),
+        ("the network and its optimizer", ("arch", "hidden", "activation", "dueling", "noisy",
+                                           "optimizer", "lr", "adam_eps", "rmsprop_min_sq", "loss",
+                                           "max_grad_norm")),
+        ("replay memory and the learning step", ("buffer_size", "batch_size", "gamma", "n_step",
+                                                 "double", "learning_starts", "train_every",
+                                                 "gradient_steps", "replay", "prioritized",
+                                                 "priority_alpha", "priority_beta0")),
+        ("the target network", ("target_update_every", "tau", "target_network")),
+        ("exploration", ("eps_start", "eps_end", "eps_decay_steps")),
+        ("evaluation, the best network and the early stop", (
+            "eval_every", "eval_episodes", "eval_epsilon", "confirm_episodes", "final_eval_episodes",
+            "stop_after_solved", "stop_margin", "best_over")),
+        ("the Atari environment", ("full_action_space", "sticky_actions", "noop_max", "luminance")),
+        ("logging and checkpoints", ("log_every", "checkpoint_every")),
+        ("speed", ("threads",)),
+    )
 
     seed: int = 0
     """seed for network initialisation, environments, exploration and replay sampling"""
     threads: int = 0
-    """CPU cores for the learning step (0 = every core this process may use); the results do
-    not depend on it"""
+    """CPU cores for the learning step (0 = every core); the results do not depend on it"""
     steps: int = 50_000
     """environment steps to train for (agent steps; an Atari step is 4 frames)"""
     buffer_size: int = 50_000
@@ -53,10 +72,14 @@ class DQNConfig:
     adam_eps: float = 1e-8
     """Adam's ε (larger values, e.g. 1.5e-4, damp steps on rarely-updated weights)"""
     rmsprop_min_sq: float = 0.01
-    """centered_rmsprop's constant under the square root, as the 2015 paper gives it for a
-    gradient summed over the minibatch; our losses average, so the optimizer gets it / batch_size²"""
+    """centered_rmsprop's constant under the square root, as the 2015 paper gives it
+
+    The paper's value is for a gradient summed over the minibatch; our losses average, so the
+    optimizer gets it / batch_size²."""
     loss: str = "huber"
-    """loss ℓ on the TD error (nnpy/losses.py); huber with δ = 1 is the 2015 paper's error clipping"""
+    """loss ℓ on the TD error; huber (δ = 1) is the 2015 paper's error clipping
+
+    The losses are in nnpy/losses.py."""
     double: bool = True
     """Double DQN target (van Hasselt et al. 2016)"""
     learning_starts: int = 1_000
@@ -70,8 +93,9 @@ class DQNConfig:
     tau: float = 1.0
     """target update weight: 1 copies θ into θ⁻, < 1 is a soft (Polyak) update"""
     target_network: bool = True
-    """false: no θ⁻, the target uses the online θ at every gradient step (an ablation; note that
-    --target-update-every 1 still freezes θ⁻ during a phase of several gradient steps)"""
+    """false: no θ⁻, the target uses the online θ at every gradient step (an ablation)
+
+    Note that --target-update-every 1 still freezes θ⁻ during a phase of several gradient steps."""
     max_grad_norm: float = 10.0
     """clip the global gradient norm to this (0 = no clipping)"""
     eps_start: float = 1.0
@@ -87,9 +111,10 @@ class DQNConfig:
     eval_epsilon: float = 0.0
     """ε during evaluation"""
     confirm_episodes: int = 0
-    """when an evaluation reaches the task's goal, play this many more episodes (other ones,
-    the same every time) and score the network on all of them: a lucky few episodes then
-    neither count as solved nor become the best network (0 = score on eval_episodes alone)"""
+    """more episodes when an evaluation reaches the goal, scored with it (0 = off)
+
+    Luck on a few episodes then counts for less. The extra episodes are other ones, the same
+    every time; a lucky few episodes then neither count as solved nor become the best network."""
     final_eval_episodes: int = 20
     """episodes of the final evaluation of the best network"""
     log_every: int = 1_000
@@ -97,27 +122,32 @@ class DQNConfig:
     checkpoint_every: int = 10_000
     """environment steps between checkpoint.npz writes (also written at the end and on Ctrl-C)"""
     replay: bool = True
-    """false: no replay memory, online Q-learning with a network (an ablation): one update per
-    step on the transition just seen, as if --buffer-size 1 --batch-size 1 --train-every 1
-    --gradient-steps 1"""
+    """false: no replay memory, one update per step on the transition just seen (an ablation)
+
+    Online Q-learning with a network: as if --buffer-size 1 --batch-size 1 --train-every 1
+    --gradient-steps 1."""
     stop_after_solved: int = 0
-    """stop early once this many periodic evaluations in a row reached the task's goal
-    (CartPole 475, Pong +18) plus stop_margin; 0 = always train all steps"""
+    """stop after this many evaluations in a row at the goal + stop_margin (0 = never)
+
+    The goals: CartPole 475, Pong +18."""
     stop_margin: float = 0.0
-    """the early stop needs evaluations at the goal + this margin, so that the network it
-    stops with passes the final evaluation's fresh episodes too, not just the ones it was
-    chosen on"""
+    """the early stop needs goal + this margin: the network must pass fresh episodes too
+
+    Not just the ones it was chosen on."""
     prioritized: bool = False
-    """prioritized replay, proportional (Schaul et al. 2016): transitions drawn ∝ (|δ| + ε)^α,
-    their losses weighted by (N P(i))^−β / max w, β annealed to 1 over the run"""
+    """prioritized replay (Schaul et al. 2016): draw transitions ∝ (|δ| + ε)^α
+
+    The proportional variant; each loss is weighted by (N P(i))^−β / max w, β annealed
+    linearly from priority_beta0 to 1 over --steps."""
     priority_alpha: float = 0.6
     """α of prioritized replay: 0 is uniform, 1 fully by priority (Schaul et al.: 0.6)"""
     priority_beta0: float = 0.4
     """β of prioritized replay at the start of training (Schaul et al.: 0.4)"""
     best_over: int = 1
-    """best.npz is the network whose score is the highest, a network's score being the lowest
-    mean among its evaluation and the best_over − 1 before it: with 2, one lucky evaluation
-    right after a poor one does not make a network the best"""
+    """score a network by the lowest of its last best_over evaluations; best.npz: the best
+
+    A network's score is the lowest of its evaluation and the best_over − 1 before it. With 2,
+    one lucky evaluation right after a poor one does not make a network the best."""
 
     def resolved(self) -> "DQNConfig":
         """The config the run uses: with replay false, the four knobs that make D a memory of

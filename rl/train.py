@@ -32,7 +32,8 @@ from nnpy.optim import Optimizer
 from nnpy.parallel import use_threads
 from nnpy.summary import summary
 
-from .cli.run_folder import RunFolder
+from .cli.progress import format_duration
+from .cli.run_folder import RunFolder, run_files
 from .dqn import DQNAgent
 from .dqn_config import DQNConfig
 from .held_out import HELD_OUT_SEED, average_max_q, collect_states
@@ -198,6 +199,21 @@ def evaluate(agent: DQNAgent, env, episodes: int, epsilon: float, seed: int) -> 
         set_noise(agent.online, True)
 
 
+def no_learning_warning(steps_to_go: int, learning_starts: int) -> str | None:
+    """What to say when a run of steps_to_go steps ends before learning would begin (nothing
+    for 0 steps: a resumed run that had finished only plays its final evaluation again)."""
+    if steps_to_go == 0 or steps_to_go > learning_starts:
+        return None
+    return (f"no gradient step will run: {steps_to_go:,} steps to go, and learning starts after "
+            f"--learning-starts {learning_starts:,} steps of replay fill; give more --steps or a "
+            f"smaller --learning-starts")
+
+
+class EvaluationInterrupted(Exception):
+    """Ctrl-C during the final evaluation, after every training step: checkpoint.npz is
+    saved, and only the final evaluation (summary.json) is missing."""
+
+
 class Diverged(Exception):
     """Training produced a non-finite loss or weight.  The run stops at once and saves
     nothing more, so checkpoint.npz and best.npz keep the last finite networks."""
@@ -273,6 +289,8 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     folder = RunFolder(out_dir, cfg, task, quiet)
     run = RunState(**folder.load_checkpoint(agent, act_rng, memory.rng)) if resume else RunState()
     folder.start(run.step, resume)
+    if resume and (warning := no_learning_warning(cfg.steps - run.step, cfg.learning_starts)):
+        folder.warn(warning)
     best_net = agent.online.copy()
     if run.best_eval is not None:               # resumed: the best so far is in best.npz, not θ
         folder.load_best(best_net)
@@ -380,19 +398,28 @@ def interrupted(run: RunState, cfg: DQNConfig) -> bool:
 
 def finish(run: RunState, cfg: DQNConfig, task: Task, agent: DQNAgent, best_net: Sequential,
            eval_env, folder: RunFolder, started: float) -> Result:
-    """The final evaluation: the best network plays cfg.final_eval_episodes more episodes."""
-    if run.best_eval is None:            # no periodic evaluation happened: the last net is the best
+    """The final evaluation: the best network plays cfg.final_eval_episodes more episodes.
+    Without a periodic evaluation there is no best network (and no best.npz): the network
+    training left behind plays instead."""
+    if run.best_eval is None:
+        played = "the last network: no evaluation ran during training, so there is no best.npz"
         best_net.load_weights_from(agent.online)
-        folder.save_best(best_net)
+    else:
+        played = f"the best network, best.npz, from step {run.best_step:,}"
     best = DQNAgent(best_net, input_scale=task.input_scale)             # acting only
-    final = evaluate(best, eval_env, cfg.final_eval_episodes, cfg.eval_epsilon, cfg.seed + FINAL_EVAL_SEED)
+    try:
+        final = evaluate(best, eval_env, cfg.final_eval_episodes, cfg.eval_epsilon,
+                         cfg.seed + FINAL_EVAL_SEED)
+    except KeyboardInterrupt:
+        raise EvaluationInterrupted(f"interrupted during the final evaluation; training itself is "
+                                    f"complete ({run.step:,} steps, checkpoint.npz saved)") from None
     folder.plot(run)
     run.wall_seconds = time.monotonic() - started
     result = result_of(run, cfg, task, agent, final)
     folder.save_summary(result)
     folder.message(f"done: final eval mean return {result.final_eval_mean_return:.1f} over "
-                   f"{len(final)} episodes (best network, from step {run.best_step}); "
-                   f"{result.wall_seconds:.0f} s; files in {folder.dir}")
+                   f"{len(final)} episodes ({played}); {format_duration(result.wall_seconds)}")
+    folder.message(f"wrote {folder.dir}/: {', '.join(run_files(folder.dir))}")
     return result
 
 

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from atari.cli import main
+from atari.cli import COMMAND, AtariConfig, main
 from cli_helpers import RUN_FILES, error_line, read_csv, read_json, run_py
 from nnpy import load_npz
 from rl.cli.cartpole import main as cartpole_main
 from rl.cli.checkpoints import POLICY_KIND
+from rl.cli.command import watch_command
 from rl.train import FINAL_EVAL_SEED
 
 SMALL = ["--game", "pong", "--steps", "1200", "--buffer-size", "2000", "--learning-starts", "300",
@@ -94,6 +95,8 @@ def cartpole_checkpoint(tmp_path_factory) -> str:
     (["--noop-max", "-1"], "--noop-max must be 0 or more, got -1"),
     (["--eval", "{tmp}/missing.npz"], "does not exist"),
     (["--eval", "{cartpole}"], "was trained on 'CartPole-v1', not 'ALE/Pong-v5'"),
+    (["--eval", "{cartpole}", "--arch", "dqn2015"], "so it would ignore --arch; with --eval give only "
+                                                    "--episodes, --gif, --filters, --seed, --eval-epsilon, --game"),
 ])
 def test_bad_input_gets_one_line_and_status_2(argv, message, cartpole_checkpoint, tmp_path, capsys):
     argv = [a.format(tmp=tmp_path, cartpole=cartpole_checkpoint) for a in argv]
@@ -106,3 +109,11 @@ def test_unknown_game_through_run_py():
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("run.py atari: error: unknown Atari game 'pongg'; closest: pong")
+
+
+def test_the_next_command_names_the_game_and_the_options_the_network_was_trained_with(tmp_path):
+    cfg = AtariConfig(game="breakout", sticky_actions=True)
+    assert watch_command(COMMAND, cfg, "runs/b") == (
+        "python run.py atari --game breakout --sticky-actions true --eval runs/b/checkpoint.npz "
+        "--episodes 1 --gif runs/b/episode.gif")
+    assert watch_command(COMMAND, AtariConfig(), "runs/p").startswith("python run.py atari --eval ")

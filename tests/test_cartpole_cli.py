@@ -6,8 +6,11 @@ The runs are a couple of thousand steps with a small network and two-episode eva
 so the whole file takes seconds; bench/cartpole.py is what checks that the defaults solve.
 """
 import os
+import re
 import shutil
 import signal
+import subprocess
+import sys
 from dataclasses import fields
 from io import StringIO
 
@@ -15,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cli_helpers import RUN_FILES, error_line, read_csv, read_json, run_py, start_long_run
+from cli_helpers import ENV, REPO, RUN_FILES, error_line, read_csv, read_json, run_py, start_long_run
 from nnpy import load_npz, save_npz
 from rl.cli.cartpole import ENV_ID, CartPoleConfig, build_mlp, main
 from rl.cli.checkpoints import CHECKPOINT_KIND, save_policy
@@ -35,6 +38,9 @@ def trained(tmp_path_factory) -> str:
     out = str(tmp_path_factory.mktemp("cartpole") / "run")
     done = run_py("cartpole", *SMALL, "--seed", "3", "--out", out)
     assert done.returncode == 0, done.stderr
+    with open(out + ".stderr", "w") as f:          # what the run said, for the tests of its lines
+        f.write(done.stderr)
+    assert done.stdout == ""                        # every message and the progress: on stderr
     return out
 
 
@@ -75,9 +81,12 @@ def test_progress_csv_logs_the_held_out_average_max_q_and_curve_png_draws_it(tra
     q = [float(r["avg_max_q"]) for r in rows]               # every row has one
     assert np.all(np.isfinite(q)) and q[-1] > q[0] + 1      # rewards of +1 a step lift max_a Q
     with Image.open(os.path.join(trained, "curve.png")) as img:
-        assert img.size == (800 + 420, 480)                 # returns, and the average max Q beside them
-        lo, hi = img.convert("L").crop((800, 0, 1220, 480)).getextrema()
+        assert img.size == (800 + 440, 480)                 # returns, and the average max Q beside them
+        lo, hi = img.convert("L").crop((800, 0, 1240, 480)).getextrema()
         assert hi - lo > 50
+        # the x axis ends where the run ended: the evaluation at the last step is at the right edge
+        red = np.argwhere(np.all(np.asarray(img.convert("RGB"))[64:424, :800] == (210, 40, 40), axis=2))
+        assert 800 - 24 - 4 <= red[:, 1].max() <= 800 - 24 + 4
 
 
 def test_eval_draws_q_values_beside_the_game_and_the_first_layer(trained, tmp_path):
@@ -148,7 +157,7 @@ def test_ctrl_c_saves_a_valid_checkpoint_and_exits_130(tmp_path):
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr and "interrupted at step" in stdout
+    assert "Traceback" not in stderr and "interrupted at step" in stderr and stdout == ""
     arrays, meta = load_npz(os.path.join(out, "checkpoint.npz"), kind=CHECKPOINT_KIND)
     step = meta["run"]["step"]
     assert 1000 <= step < 1_000_000 and meta["updates"] > 0
@@ -164,12 +173,17 @@ def files(tmp_path) -> dict:
     rng = np.random.default_rng(0)
     paths = {name: str(tmp_path / f"{name}.npz") for name in ("text", "network", "pong", "policy")}
     paths["a_file"] = str(tmp_path / "a_file")
+    paths["png"] = str(tmp_path / "curve.png")
+    Image.new("RGB", (8, 8)).save(paths["png"])     # numpy would call it a pickle
     for name in ("text", "a_file"):
         with open(paths[name], "w") as f:
             f.write("not a checkpoint\n")
     save_npz(paths["network"], build_mlp(8, rng).state_arrays(), {"kind": "nnpy.Sequential"})  # not a policy
     save_policy(paths["pong"], build_mlp(8, rng), "ALE/Pong-v5", {})
     save_policy(paths["policy"], build_mlp(8, rng), ENV_ID, {})
+    paths["run"] = str(tmp_path / "run")
+    os.mkdir(paths["run"])
+    shutil.copy(paths["policy"], os.path.join(paths["run"], "best.npz"))
     return paths
 
 
@@ -182,20 +196,44 @@ def files(tmp_path) -> dict:
     (["--gamma", "1.5"], "--gamma must be in [0, 1]"),
     (["--loss", "l1"], "invalid choice"),
     (["--lr", "fast"], "expected float"),
-    (["--no-such-flag"], "unrecognized arguments"),
-    (["--eval", "{tmp}/missing.npz"], "does not exist"),
-    (["--eval", "{text}"], "corrupt or not an .npz"),
+    (["--no-such-flag"], "unknown flag --no-such-flag"),
+    (["--step", "3000"], "unknown flag --step (did you mean --steps?)"),
+    (["--eval", "{tmp}/missing.npz"], "checkpoint {tmp}/missing.npz does not exist"),
+    (["--eval", "{text}"], "corrupt or not an .npz file, so not a checkpoint"),
+    (["--eval", "{png}"], "'{png}' is corrupt or not an .npz file, so not a checkpoint"),
+    (["--eval", "{run}"], "is a folder; did you mean {run}/best.npz?"),
+    (["--eval", "{tmp}"], "is a folder; a run's folder holds best.npz and checkpoint.npz"),
+    (["--eval", "{policy}", "--hidden", "8", "--lr", "0.1"], "so it would ignore --hidden, --lr; "
+                                                             "with --eval give only --episodes"),
+    (["--eval", "{policy}", "--out", "{tmp}/x"], "would ignore --out"),
+    (["--episodes", "3"], "--episodes works only together with --eval"),
+    (["--resume", "{policy}"], "--resume takes the run's folder, not a file; did you mean --resume {tmp}?"),
+    (["--resume", "{tmp}", "--overwrite"], "--overwrite would delete it"),
     (["--eval", "{network}"], "not a numpy-dqn policy"),
     (["--eval", "{pong}"], "was trained on 'ALE/Pong-v5'"),
     (["--eval", "{policy}", "--episodes", "0"], "--episodes must be a positive integer"),
     (["--out", "{a_file}/run"], "cannot write to --out"),
-    (["--resume", "{tmp}"], "no checkpoint.npz"),
+    (["--resume", "{tmp}"], "no checkpoint.npz and config.json in {tmp}"),
     (["--gif", "{tmp}/x.gif"], "--gif works only together with --eval"),
     (["--filters", "{tmp}/x.png"], "--filters works only together with --eval"),
 ])
 def test_bad_input_gets_one_line_and_status_2(argv, message, files, tmp_path, capsys):
     argv = [a.format(tmp=tmp_path, **files) for a in argv]
-    assert message in error_line(main, "cartpole", argv, capsys)
+    line = error_line(main, "cartpole", argv, capsys)
+    assert message.format(tmp=tmp_path, **files) in line and "allow_pickle" not in line
+
+
+def test_a_missing_relative_path_is_shown_as_the_absolute_path_tried(capsys):
+    line = error_line(main, "cartpole", ["--eval", "no-such-dir/best.npz"], capsys)
+    assert line.endswith(f"checkpoint {os.path.abspath('no-such-dir/best.npz')} does not exist")
+
+
+def test_a_game_or_a_misspelt_command_gets_the_command_it_means():
+    for word, hint in [("pong", "python run.py atari --game pong"),
+                       ("SpaceInvaders", "python run.py atari --game space_invaders"),
+                       ("cartpol", "did you mean: python run.py cartpole?")]:
+        done = run_py(word)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1 and hint in done.stderr, done.stderr
 
 
 def test_bad_input_exit_status_through_run_py():
@@ -214,6 +252,33 @@ def test_help_lists_every_knob_with_its_default(capsys):
     assert f"(default: {CartPoleConfig.hidden})" in text
 
 
+@pytest.mark.parametrize("command", ["cartpole", "atari", "gridworld"])
+def test_help_puts_what_to_run_first_and_says_each_knob_in_two_lines(command):
+    """At 80 columns; the reasons and the measurements stay in the config docstrings."""
+    done = subprocess.run([sys.executable, "run.py", command, "--help"], cwd=REPO, capture_output=True,
+                          text=True, env={**ENV, "COLUMNS": "80"}, timeout=60)
+    entries = []                                    # per flag: its lines of help text
+    for line in done.stdout.splitlines():
+        if line.startswith("  -"):
+            flag, _, text = line.strip().partition("  ")
+            entries.append((flag.split()[0].rstrip(","), [text] if text.strip() else []))
+        elif line.startswith(" " * 24) and entries:
+            entries[-1][1].append(line)
+        else:
+            entries.append(("", []))                # a heading or a blank line ends an entry
+    helps = {flag: lines for flag, lines in entries if flag}
+    assert len(helps) > 10 and all(1 <= len(lines) <= 2 for lines in helps.values()), \
+        {flag: len(lines) for flag, lines in helps.items() if not 1 <= len(lines) <= 2}
+    assert not re.search(r"seeds? \d", done.stdout)        # no result figures of particular seeds
+    if command != "gridworld":
+        first = [f for f in helps if f != "-h"][:9]
+        assert first == (["--game"] if command == "atari" else []) + [
+            "--seed", "--steps", "--out", "--eval", "--episodes", "--gif", "--filters", "--resume",
+            "--overwrite"][:9 - (command == "atari")]
+        assert "--episodes INT" in done.stdout and "--lr FLOAT" in done.stdout
+        assert "the network and its optimizer:" in done.stdout
+
+
 # ---- the progress line ----------------------------------------------------------------------
 
 class FakeTerminal(StringIO):
@@ -221,16 +286,126 @@ class FakeTerminal(StringIO):
         return True
 
 
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_progress_updates_in_place_on_a_terminal_and_prints_lines_otherwise():
-    fields_ = (1000, 12, 21.5, 0.5, 800.0)
     tty, pipe = FakeTerminal(), StringIO()
     for stream in (tty, pipe):
-        line = ProgressLine(50_000, stream)
-        line.update(*fields_, force=True)
-        line.log(*fields_)
-    assert tty.getvalue().startswith("\r") and "ETA 1m01s" in tty.getvalue()
+        clock = FakeClock()
+        line = ProgressLine(50_000, learning_from=0, stream=stream, clock=clock, width=200)
+        line.sample(0)
+        clock.now = 1.25
+        line.update(1000, 12, 21.5, 0.5)
+        line.log(1000, 12, 21.5, 0.5)
+    assert tty.getvalue().startswith("\r") and "ETA 1m01s to the 50k budget" in tty.getvalue()
     assert pipe.getvalue().count("\n") == 1 and "\r" not in pipe.getvalue()   # update() is silent
-    assert "step     1,000/50,000" in pipe.getvalue() and "ε 0.500" in pipe.getvalue()
+    assert "step   1,000/50,000" in pipe.getvalue() and "ε 0.500" in pipe.getvalue()
+    assert " 800 steps/s" in pipe.getvalue()
+    narrow = FakeTerminal()                                 # a live line never wraps: it could not be redrawn
+    ProgressLine(50_000, stream=narrow, width=80).update(1000, 12, 21.5, 0.5)
+    assert len(narrow.getvalue()) == len("\r") + 79 + len("\033[K")
+    assert "steps/s  ETA" in narrow.getvalue()              # speed and ETA come first, and stay
+
+
+def test_speed_and_eta_move_between_log_rows_and_the_replay_fill_does_not_fool_the_eta():
+    """A Pong-like run: 10k steps of replay fill at 1,400 steps/s, then learning at 140."""
+    tty, clock = FakeTerminal(), FakeClock()
+    line = ProgressLine(700_000, learning_from=10_000, stream=tty, clock=clock, width=200)
+    line.sample(0)
+    drawn = []
+    for step in range(0, 9_800, 350):                       # the fill: 1,400 steps/s, 4 draws a second
+        clock.now += 0.25
+        line.update(step + 350, 0, None, 1.0)
+        drawn.append(tty.getvalue().rsplit("\r", 1)[-1])
+    assert " 1400 steps/s" in drawn[-1]
+    assert "ETA: learning from step 10,000" in drawn[-1]
+    step = 10_150
+    for _ in range(4 * 60):                                 # a minute of learning: 140 steps/s
+        clock.now += 0.25
+        step += 35
+        line.update(step, 3, -20.5, 0.8)
+        drawn.append(tty.getvalue().rsplit("\r", 1)[-1])
+    assert len(set(drawn)) == len(drawn)                    # redrawn, never stale, with no log row
+    assert " 140 steps/s" in drawn[-1]
+    # (700,000 - 18,550) steps at 140 a second, not at the fill's 1,400
+    assert "ETA 1h21m to the 700k budget" in drawn[-1], drawn[-1]
+
+
+def test_a_run_too_short_to_learn_says_so_on_its_first_line(tmp_path):
+    done = run_py("cartpole", "--steps", "300", "--learning-starts", "500", "--eval-every", "300",
+                  "--eval-episodes", "1", "--final-eval-episodes", "1", "--out", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    assert "no gradient step will run" in done.stderr.splitlines()[0] and done.stdout == ""
+
+
+# ---- run folders never mix --------------------------------------------------------------------
+
+def test_an_out_that_holds_a_run_is_refused_and_overwrite_clears_it_first(trained, tmp_path, capsys):
+    line = error_line(main, "cartpole", [*SMALL, "--out", trained], capsys)
+    assert f"--out {trained} already holds a run" in line and f"--resume {trained}" in line
+    assert "--overwrite" in line
+    run = str(tmp_path / "again")
+    shutil.copytree(trained, run)
+    with open(os.path.join(run, "my-own-file.txt"), "w") as f:       # not a run's file: left alone
+        f.write("mine\n")
+    done = run_py("cartpole", *SMALL[:2], "--learning-starts", "100", "--eval-every", "100000",
+                  "--final-eval-episodes", "1", "--seed", "5", "--out", run, "--overwrite", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert read_json(os.path.join(run, "config.json"))["seed"] == 5
+    assert read_json(os.path.join(run, "summary.json"))["seed"] == 5
+    assert not os.path.exists(os.path.join(run, "best.npz"))    # seed 3's, deleted; this run has none
+    assert os.path.exists(os.path.join(run, "my-own-file.txt"))
+
+
+def test_a_run_that_never_evaluated_writes_no_best_npz_and_says_so(tmp_path):
+    out = str(tmp_path / "never")
+    done = run_py("cartpole", *SMALL, "--eval-every", "100000", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert not os.path.exists(os.path.join(out, "best.npz"))
+    assert "no evaluation ran during training, so there is no best.npz" in done.stderr
+    assert f"--eval {out}/checkpoint.npz" in done.stderr.splitlines()[-1]
+    assert read_json(os.path.join(out, "summary.json"))["best_eval_step"] is None
+
+
+def test_ctrl_c_in_the_final_evaluation_is_not_called_an_interruption_of_training(tmp_path, capsys,
+                                                                                   monkeypatch):
+    import rl.train
+    play = rl.train.evaluate
+
+    def evaluate(agent, env, episodes, epsilon, seed):
+        if seed == FINAL_EVAL_SEED:                 # seed 0's final evaluation
+            raise KeyboardInterrupt
+        return play(agent, env, episodes, epsilon, seed)
+    monkeypatch.setattr(rl.train, "evaluate", evaluate)
+    out = str(tmp_path / "final")
+    assert main([*SMALL, "--out", out, "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted during the final evaluation; training itself is complete (2,000 steps" in err
+    assert f"--resume {out} plays it again" in err and "Continue with" not in err
+    assert not os.path.exists(os.path.join(out, "summary.json"))
+    monkeypatch.undo()
+    assert main(["--resume", out]) == 0                     # as the line says: no step, the evaluation
+    assert read_json(os.path.join(out, "summary.json"))["final_eval_episodes"] == 2
+    assert "warning" not in capsys.readouterr().err
+
+
+# ---- done: the files and the next command -----------------------------------------------------
+
+def test_done_names_the_files_written_and_the_command_to_watch_the_agent(trained):
+    with open(trained + ".stderr") as f:
+        lines = f.read().splitlines()
+    assert lines[-3].startswith("done: final eval mean return")
+    assert lines[-2] == (f"wrote {trained}/: config.json, progress.csv, curve.png, checkpoint.npz, "
+                         f"best.npz, summary.json")
+    assert lines[-1] == (f"next: watch it play with  python run.py cartpole --eval {trained}/best.npz "
+                         f"--episodes 1 --gif {trained}/episode.gif")
+    assert lines[0].startswith(f"training CartPole-v1 -> {trained} up to step 2,000 (stops earlier once solved)")
 
 
 def test_without_replay_it_learns_once_from_each_transition_as_it_comes(tmp_path):
@@ -243,3 +418,30 @@ def test_without_replay_it_learns_once_from_each_transition_as_it_comes(tmp_path
     assert (cfg["replay"], cfg["buffer_size"], cfg["batch_size"], cfg["train_every"], cfg["gradient_steps"]) \
         == (False, 1, 1, 1, 1)
     assert read_json(os.path.join(out, "summary.json"))["gradient_updates"] == 2000 - 500
+
+
+def test_curve_png_of_a_run_stopped_before_its_budget_ends_where_the_run_ended(tmp_path):
+    from rl.cli.cartpole import make_task
+    from rl.cli.run_folder import RunFolder
+    from rl.train import RunState
+    cfg = CartPoleConfig(steps=50_000)
+    folder = RunFolder(str(tmp_path), cfg, make_task(cfg), quiet=True)
+    run = RunState(step=12_500, episode_steps=[100, 9_000], episode_returns=[10.0, 480.0],
+                   eval_steps=[12_500], eval_returns=[500.0], q_steps=[12_500], avg_max_q=[40.0])
+    folder.plot(run)
+    with Image.open(os.path.join(tmp_path, "curve.png")) as img:
+        red = np.argwhere(np.all(np.asarray(img.convert("RGB"))[64:424, :800] == (210, 40, 40), axis=2))
+        assert 800 - 24 - 4 <= red[:, 1].min() and red[:, 1].max() <= 800 - 24 + 4   # the right edge
+
+
+def test_without_out_a_new_run_goes_to_the_next_free_folder_and_overwrite_reuses_the_first(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    tiny = ["--steps", "300", "--learning-starts", "100", "--eval-every", "300", "--eval-episodes", "1",
+            "--final-eval-episodes", "1"]
+    for quiet in (["--quiet"], ["--quiet"], []):
+        assert main([*tiny, *quiet]) == 0
+    assert sorted(os.listdir("runs")) == ["cartpole-0", "cartpole-0_2", "cartpole-0_3"]
+    assert "training CartPole-v1 -> runs/cartpole-0_3 up to step 300" in capsys.readouterr().err
+    assert main([*tiny, "--quiet", "--overwrite"]) == 0
+    assert sorted(os.listdir("runs")) == ["cartpole-0", "cartpole-0_2", "cartpole-0_3"]

@@ -297,13 +297,17 @@ def test_cli_draws_q_star_as_four_triangles_a_cell(tmp_path, capsys):
     assert main(["--episodes", "10", "--q-picture", path]) == 0
     assert f"wrote {path}" in capsys.readouterr().out
     with Image.open(path) as img:
-        assert img.size == (4 * 110 + 1, 3 * 110 + 1)                       # the 4 x 3 book grid
+        top = img.height - (3 * 110 + 1) - 44                               # the title's lines
+        assert img.width == 4 * 110 + 1 and 20 < top < 60                   # the 4 x 3 book grid
         rgb = img.convert("RGB")
-        assert rgb.getpixel((3 * 110 + 20, 20))[1] > 200                     # the +1 exit: bright green
-        assert rgb.getpixel((3 * 110 + 20, 110 + 20))[0] > 200               # the -1 exit: bright red
-        assert rgb.getpixel((110 + 55, 110 + 55)) == (128, 128, 128)         # the wall
-        r, g, b = rgb.getpixel((2 * 110 + 100, 110 + 55))                   # (row 2, col 3) E: -0.60
+        assert rgb.getpixel((3 * 110 + 20, top + 20))[1] > 200               # the +1 exit: bright green
+        assert rgb.getpixel((3 * 110 + 20, top + 110 + 20))[0] > 200         # the -1 exit: bright red
+        assert rgb.getpixel((110 + 55, top + 110 + 55)) == (128, 128, 128)   # the wall
+        r, g, b = rgb.getpixel((2 * 110 + 100, top + 110 + 55))             # (row 2, col 3) E: -0.60
         assert r > g
+        scale_y = top + 3 * 110 + 1 + 12                                    # the colour scale below
+        assert rgb.getpixel((21, scale_y))[0] > 200 and rgb.getpixel((4 * 110 - 20, scale_y))[1] > 200
+        assert rgb.crop((0, 0, img.width, top)).convert("L").getextrema()[0] < 100   # a title
 
 
 def test_cli_reads_a_layout_file(tmp_path, capsys):
@@ -350,7 +354,8 @@ def test_run_py_gridworld_without_traceback():
 
 @pytest.mark.parametrize("argv,message", [
     (["--noise", "abc"], "argument --noise: expected float, got 'abc'"),
-    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    (["--no-such-flag"], "unknown flag --no-such-flag"),
+    (["--episode", "9"], "unknown flag --episode (did you mean --episodes?)"),
     (["--exploring-starts", "maybe"], "expected true or false, got 'maybe'"),
 ])
 def test_a_malformed_flag_is_one_line_too(argv, message, capsys):

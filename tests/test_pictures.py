@@ -10,7 +10,8 @@ from PIL import Image
 from atari.networks import build_net
 from nnpy.summary import layer_table, summary
 from rl.cli.cartpole import CartPoleConfig, build_mlp, make_task
-from rl.cli.pictures import filters_picture, line_chart, q_value_frames
+from rl.cli.pictures import (SMALL, action_words, axis_ticks, bars_width, black_maps_sentence,
+                             filters_picture, first_layer, line_chart, q_value_frames)
 from rl.dqn import DQNAgent
 from rl.held_out import average_max_q, collect_states
 
@@ -43,15 +44,19 @@ def test_summary_of_the_2015_network_and_the_cartpole_mlp():
 
 
 def test_atari_help_gives_each_networks_shapes(capsys):
-    """The shape chains in --arch's help text are the ones the code builds."""
-    from atari.cli import main
+    """--arch's help (two lines) names the networks and where they are built; its docstring,
+    which the help comes from, gives the shape chains, and they are the ones the code builds."""
+    from atari.cli import AtariConfig, main
     from atari.networks import ARCHS
+    from rl.cli.flags import field_docs
     with pytest.raises(SystemExit):
         main(["--help"])
     help_text = " ".join(capsys.readouterr().out.split())
+    assert "dqn2013 with a max pool (atari/networks.py)" in help_text
+    doc = field_docs(AtariConfig, whole=True)["arch"]
     for arch in ARCHS:
         chain = summary(build_net(arch, 6, np.random.default_rng(0)), (84, 84, 4)).splitlines()[0]
-        assert f"{arch} " in help_text and chain[:-len("6")] + "A" in help_text, arch
+        assert f"{arch} " in doc and chain[:-len("6")] + "A" in doc, arch
 
 
 def test_held_out_states_are_seeded_and_leave_other_generators_alone():
@@ -101,14 +106,54 @@ def test_filters_picture_of_the_2013_network():
     rng = np.random.default_rng(0)
     net = build_net("dqn2013", 6, rng)
     img = filters_picture(net, rng.random((84, 84, 4)).astype(np.float32))
-    # 16 filters × 4 channels of 8×8 at 6× (+2 px gaps), 4 filters a row; then 16 maps 20×20 at 4×
-    weights_w, weights_h = 16 * (48 + 2), 4 * (48 + 2)
-    maps_w, maps_h = 8 * (80 + 2), 2 * (80 + 2)
-    assert_drawn(img, (max(weights_w, maps_w), weights_h + 18 + maps_h + 18))
+    # 16 filters × 4 channels of 8×8 at 6× (+2 px gaps), 4 filters a row, with their labels
+    assert img.width > 16 * (48 + 2) and img.height > 4 * (48 + 2) + 2 * (80 + 2)
+    assert_drawn(img, img.size)
 
 
 def test_filters_picture_of_the_cartpole_mlp():
     rng = np.random.default_rng(0)
     img = filters_picture(build_mlp(64, rng), rng.standard_normal(4))
-    assert img.width >= 64 * 7 and img.height == (4 * 7 + 2 + 18) + (7 + 2 + 18)   # 7 px a unit
+    assert img.width >= 64 * 7 and img.height > 4 * 7 + 7          # 7 px a unit
     assert_drawn(img, img.size)
+
+
+def test_black_maps_are_told_apart_into_dead_units_and_units_with_nothing_to_see():
+    act = np.zeros((2, 2, 4))                    # one input's maps: (OH, OW, F)
+    act[0, 1, 3] = 0.5                           # only map 4 sees something here
+    peaks = np.array([0.0, 0.0, 0.7, 0.5])       # over the episode: maps 1 and 2 never fire
+    assert black_maps_sentence(act, peaks, 9, "map") == (
+        "3 of 4 maps are all 0 (black) for this input: 2 of them are 0 on all 9 inputs of the "
+        "episode (dead units),\n1 respond on other inputs (nothing for them to see in this one)")
+
+
+def test_a_dead_unit_of_a_real_network_is_counted_as_dead():
+    rng = np.random.default_rng(0)
+    net = build_mlp(8, rng)
+    net.layers[0].params["b"][:3] = -1e3         # units 1-3 can never be positive: dead
+    net.layers[0].params["b"][3:] = 1e3          # the others always are
+    x = rng.standard_normal((5, 4))
+    text = black_maps_sentence(
+        first_layer(net, x[:1])[0], first_layer(net, x).max(axis=0), 5, "unit")
+    assert "0 on all 5 inputs of the episode" in text and text.split(": ")[1].startswith("3 of them")
+
+
+def test_axis_ticks_are_round_never_minus_zero_and_at_least_three():
+    assert axis_ticks(-22, 22) == [(-20.0, "-20"), (-10.0, "-10"), (0.0, "0"), (10.0, "10"), (20.0, "20")]
+    assert [t for _, t in axis_ticks(-0.8, 0.75)] == ["-0.5", "0.0", "0.5"]
+    assert [t for _, t in axis_ticks(0, 400_000, 4, thousands=True)] == ["0", "100k", "200k", "300k", "400k"]
+    assert [t for _, t in axis_ticks(84.95, 85.05, 4)][:3] == ["84.96", "84.98", "85.00"]
+    for lo, hi in [(0, 1e-6), (83.9, 84.1), (-1.0, -0.99), (0, 3)]:
+        assert len(axis_ticks(lo, hi, 4)) >= 3, (lo, hi)
+
+
+def test_action_names_are_drawn_whole_in_lines_that_fit_their_bars():
+    assert action_words("RIGHTFIRE") == ["RIGHT", "FIRE"]
+    assert action_words("UPLEFTFIRE") == ["UP", "LEFT", "FIRE"]
+    assert action_words("NOOP") == ["NOOP"] and action_words("0") == ["0"]
+    full = ["NOOP", "FIRE", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT", "DOWNRIGHT", "DOWNLEFT",
+            "UPFIRE", "RIGHTFIRE", "LEFTFIRE", "DOWNFIRE", "UPRIGHTFIRE", "UPLEFTFIRE", "DOWNRIGHTFIRE",
+            "DOWNLEFTFIRE"]
+    assert bars_width(full[:6]) == 320                      # Pong's six fit the usual panel
+    slot = (bars_width(full) - 20) / len(full)              # all 18: the panel grows instead
+    assert slot > max(SMALL.getlength(w) for n in full for w in action_words(n))

@@ -29,43 +29,52 @@ class CartPoleConfig(DQNConfig):
     steps: int = 50_000
     """environment steps to train for (the goal: solved within 50,000)"""
     activation: str = "relu"
-    """activation after each hidden layer (nnpy/activations.py): relu, or the classic sigmoid
-    and tanh, which saturate"""
+    """activation after each hidden layer: relu, or sigmoid and tanh, which saturate
+
+    The activations are in nnpy/activations.py."""
     hidden: int = 64
-    """units in each of the two hidden layers of the MLP 4 -> hidden -> hidden -> 2; RL-Zoo's
-    256 makes each update ~4x slower here; 128 (with the old 1-step, sync-every-10 recipe)
-    solved 18 of seeds 0-19 but took ~1.6x as long"""
+    """units in each of the 2 hidden layers: few, so updates are fast
+
+    The MLP is 4 -> hidden -> hidden -> 2. RL-Zoo's 256 makes each update ~4x slower here; 128
+    (with the old 1-step, sync-every-10 recipe) solved 18 of seeds 0-19 but took ~1.6x as long."""
     buffer_size: int = 50_000
     """replay memory capacity N (here: every transition of the run)"""
     batch_size: int = 64
     """minibatch size"""
     lr: float = 2.3e-3
-    """Adam learning rate (RL-Zoo's); 1e-3 was worse (6 of seeds 0-19 solved with the old
-    sync every 10 steps; its Q-values ran away sooner), and 1e-3 with batch 128: 7 of 20"""
+    """Adam learning rate (RL-Zoo's); 1e-3 solved fewer seeds
+
+    1e-3 was worse (6 of seeds 0-19 solved with the old sync every 10 steps; its Q-values ran
+    away sooner), and 1e-3 with batch 128: 7 of 20."""
     learning_starts: int = 1_000
     """random-ish steps collected before the first update"""
     train_every: int = 64
-    """learn every 64 steps, in a phase of gradient_steps updates (RL-Zoo's scheme with 4x
-    shorter phases: with its 256 and 64 hidden units, seed 4 never got past 458)"""
+    """learn every 64 steps, in a phase of gradient_steps updates (RL-Zoo's scheme)
+
+    RL-Zoo's scheme with 4x shorter phases: with RL-Zoo's 256 and 64 hidden units, seed 4 never
+    got past 458."""
     gradient_steps: int = 32
     """updates per phase: half an update per environment step, ~25k updates in 50k steps"""
     n_step: int = 3
-    """3-step returns.  With 1-step returns and the sync every 10 steps of RL-Zoo, 14 of
-    seeds 0-19 solved: the others' Q-values ran away (the held-out average max Q passed
-    10⁶, where no return exceeds 100) and the greedy policy collapsed to one action.
-    3-step alone: 15 of 20"""
+    """3-step returns: reward reaches earlier states sooner; fewer Q-values run away
+
+    With 1-step returns and the sync every 10 steps of RL-Zoo, 14 of seeds 0-19 solved: the
+    others' Q-values ran away (the held-out average max Q passed 10⁶, where no return exceeds
+    100) and the greedy policy collapsed to one action. 3-step alone: 15 of 20."""
     target_update_every: int = 200
-    """sync θ⁻ every 200 steps (~3 learning phases): a target that holds still for a while
-    is what stops the runaway Q-values.  On seeds 0-19, with 3-step returns: every 100 ->
-    19 solved, 200 -> 20, 400 -> 19; every 500 with 1-step returns -> 17, and slower"""
+    """sync θ⁻ every 200 steps: a target that holds still stops runaway Q-values
+
+    200 steps are ~3 learning phases. On seeds 0-19, with 3-step returns: every 100 -> 19
+    solved, 200 -> 20, 400 -> 19; every 500 with 1-step returns -> 17, and slower."""
     eps_end: float = 0.04
     """final ε"""
     eps_decay_steps: int = 8_000
     """ε reaches its final value after 16% of the run"""
     stop_after_solved: int = 2
-    """stop once two evaluations in a row (10 episodes each) reach 475: the run's wall time
-    is the time to solve, and the network training leaves behind is a solved one (on seeds
-    0-19 without the stop, the last network of a 50k-step run is ≥ 475 for 12 of 20)"""
+    """stop after this many evaluations in a row reach 475 (0 = never)
+
+    The wall time is then the time to solve, and the network left behind is a solved one. On
+    seeds 0-19 without the stop, the last network of a 50k-step run is ≥ 475 for 12 of 20."""
 
     def run_name(self) -> str:
         return f"cartpole-{self.seed}"
@@ -85,9 +94,8 @@ def build_mlp(hidden: int, rng: np.random.Generator, activation: str = "relu") -
 class PillowRender(gym.Wrapper):
     """render() -> a (400, 600, 3) uint8 frame drawn with pillow, so `--gif` needs no pygame.
 
-    The picture is gymnasium's own CartPole drawing: the track spans ±x_threshold,
-    the pole is drawn 2 · length long, tilted by θ from the vertical.
-    """
+    The picture is gymnasium's own CartPole drawing: the track spans ±x_threshold, the pole is
+    drawn 2 · length long, tilted by θ from the vertical."""
     W, H, TRACK_Y, CART_W, CART_H, POLE_W = 600, 400, 300, 50, 30, 10
     meanings = ("LEFT", "RIGHT")         # action 0 pushes the cart left, 1 right (as AtariEnv.meanings)
 

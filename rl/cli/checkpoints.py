@@ -10,6 +10,9 @@ arrays under "online/" and its architecture in the metadata, so `--eval`
 accepts either; checkpoint.npz adds the target network, the optimizer
 state and the run's counters.
 """
+import os
+import zipfile
+
 import numpy as np
 
 from nnpy import set_noise, CheckpointError, Sequential, load_npz, save_npz
@@ -40,8 +43,26 @@ def refuse_non_finite(arrays: dict, path: str) -> None:
                                   f"use an earlier checkpoint or train again")
 
 
+def check_is_npz(path: str) -> None:
+    """Raise CheckpointError, saying what `path` is instead, unless it is an .npz archive
+    (a zip file): a folder, a missing file (by the absolute path tried), or another kind of
+    file, which numpy would otherwise take for a pickle and advise loading unsafely."""
+    full = os.path.abspath(path)
+    if os.path.isdir(full):
+        inside = [n for n in ("best.npz", "checkpoint.npz") if os.path.isfile(os.path.join(full, n))]
+        hint = (f"did you mean {os.path.join(path, inside[0])}?" if inside else
+                "a run's folder holds best.npz and checkpoint.npz, and this one holds neither")
+        raise CheckpointError(f"{path!r} is a folder; {hint}")
+    if not os.path.exists(full):
+        raise CheckpointError(f"checkpoint {full} does not exist")
+    if not zipfile.is_zipfile(full):
+        raise CheckpointError(f"{path!r} is corrupt or not an .npz file, so not a checkpoint "
+                              f"(a run's best.npz or checkpoint.npz)")
+
+
 def load_policy(path: str, env_id: str) -> tuple[Sequential, dict]:
     """The online network from a policy or checkpoint file made for `env_id`."""
+    check_is_npz(path)
     arrays, meta = load_npz(path)
     refuse_non_finite(arrays, path)
     if meta.get("kind") not in (POLICY_KIND, CHECKPOINT_KIND):
@@ -58,6 +79,7 @@ def load_policy(path: str, env_id: str) -> tuple[Sequential, dict]:
 
 def load_checkpoint(path: str, agent, env_id: str) -> dict:
     """Restore agent (online, target, optimizer) from checkpoint.npz; returns its metadata."""
+    check_is_npz(path)
     arrays, meta = load_npz(path, kind=CHECKPOINT_KIND)
     refuse_non_finite(arrays, path)
     if meta.get("env_id") != env_id:

@@ -1,6 +1,6 @@
 """The command line shared by `run.py cartpole` and `run.py atari`.
 
-    train:   run.py <cmd> [--seed S] [--steps N] [--out DIR] [any config flag ...]
+    train:   run.py <cmd> [--seed S] [--steps N] [--out DIR [--overwrite]] [any config flag ...]
     resume:  run.py <cmd> --resume DIR [--steps N] [--lr X] [...RESUME_CAN_CHANGE]
     watch:   run.py <cmd> --eval PATH [--episodes K] [--gif FILE] [--filters FILE]
 
@@ -12,8 +12,9 @@ how to build its Task); `run_command` does the rest.  Following one flag,
     -> train: make_optimizer(cfg, ...) (rl/train.py) -> Adam(lr=...) (nnpy/optim.py)
 
 Bad input (an impossible value, a missing or wrong checkpoint, an
-unwritable folder, a replay memory larger than the free RAM, a flag --resume
-cannot change) ends with one line on stderr and exit status 2; a fault while
+unwritable folder, an --out that holds another run, a replay memory larger
+than the free RAM, a flag --resume cannot change or --eval would ignore) ends
+with one line on stderr and exit status 2; a fault while
 training (a diverging loss, a full disk) with one line and exit status 1,
 the last checkpoint intact.
 """
@@ -31,11 +32,11 @@ from nnpy import CheckpointError
 
 from ..dqn import DQNAgent
 from ..dqn_config import DQNConfig
-from ..train import Diverged, Task, play_episode, train
+from ..train import Diverged, EvaluationInterrupted, Task, no_learning_warning, play_episode, train
 from .checkpoints import load_policy
-from .flags import OneLineParser, add_flags, from_args
+from .flags import OneLineParser, add_flags, flag_groups, from_args
 from .memory import MemoryTooSmall, check_replay_fits, mem_available
-from .run_folder import WriteError
+from .run_folder import WriteError, clear_run, run_files
 from .pictures import filters_picture, q_value_frames, save_gif
 
 GIF_MAX_FRAMES = 2_000       # keeps a GIF of a long Atari game to a few MB
@@ -49,6 +50,8 @@ class Command:
     description: str                            # the first line of --help
     config: type                                # a DQNConfig subclass: defaults, docs, validate()
     make_task: Callable[[DQNConfig], Task]      # what to train on, built from the config
+    env_fields: tuple[str, ...] = ()            # config fields that build the environment,
+                                                # which --eval uses too (Atari: --game, ...)
 
 
 class UsageError(Exception):
@@ -75,17 +78,72 @@ RESUME_CAN_CHANGE = ("steps", "lr", "max_grad_norm", "eval_every", "eval_episode
                      "final_eval_episodes", "log_every", "checkpoint_every", "stop_after_solved", "threads")
 
 
+#: what `--eval PATH` uses besides the Command's env_fields: the network comes from PATH,
+#: so a flag for anything else (--arch, --lr, --out, ...) would be ignored; it is refused
+EVAL_USES = ("eval", "episodes", "gif", "filters", "seed", "eval_epsilon")
+EVAL_ONLY = ("episodes", "gif", "filters")
+
+
 def flags_given(argv: list[str]) -> set[str]:
-    """The config fields named on the command line: "--lr 0.5" and "--lr=0.5" give "lr"
-    (the parser takes no abbreviations, so a flag is always written out in full)."""
+    """The flags named on the command line, spelt as fields: "--lr 0.5" and "--lr=0.5" give
+    "lr", "--eval x" gives "eval" (the parser takes no abbreviations, so a flag is always
+    written out in full)."""
     return {a[2:].split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
+
+
+def flag_list(names) -> str:
+    return ", ".join("--" + n.replace("_", "-") for n in names)
+
+
+def _check_mode_flags(args, given: set[str], command: Command) -> None:
+    """Refuse a flag the chosen mode (train, --resume, --eval) would silently ignore."""
+    if args.eval:
+        uses = EVAL_USES + command.env_fields
+        ignored = sorted(given - set(uses))
+        if ignored:
+            raise UsageError(f"--eval plays the network saved in {args.eval}, so it would ignore "
+                             f"{flag_list(ignored)}; with --eval give only {flag_list(uses[1:])}")
+        return
+    for name in EVAL_ONLY:
+        if name in given:
+            raise UsageError(f"--{name} works only together with --eval PATH")
+    if args.resume and args.overwrite:
+        raise UsageError(f"--resume {args.resume} continues the run there and --overwrite would "
+                         f"delete it; give one of them")
+    if args.resume and args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
+        raise UsageError(f"--resume {args.resume!r} writes into that folder; drop --out {args.out!r}")
+
+
+def default_out(cfg: DQNConfig, overwrite: bool) -> str:
+    """runs/<run_name>, or if a run is there already (and no --overwrite), the first of
+    runs/<run_name>_2, _3, ... that holds none: a new run never mixes with an old one, and
+    the tries of docs/GUIDE.md can follow one another (Stable-Baselines3 numbers its log
+    folders the same way)."""
+    base = out = os.path.join("runs", cfg.run_name())
+    k = 1
+    while run_files(out) and not overwrite:
+        k += 1
+        out = f"{base}_{k}"
+    return out
+
+
+def _check_out(out: str, overwrite: bool) -> None:
+    """A new run's folder must not hold another run: its files would mix with the new ones."""
+    held = run_files(out)
+    if held and not overwrite:
+        raise UsageError(f"--out {out} already holds a run ({', '.join(held)}); continue it with "
+                         f"--resume {out}, replace it with --overwrite, or choose another --out")
 
 
 def _saved_config(cfg: DQNConfig, folder: str) -> dict:
     """The fields of DIR/config.json, each checked to be of its field's type."""
     saved = os.path.join(folder, "config.json")
+    if os.path.isfile(folder):
+        raise UsageError(f"--resume takes the run's folder, not a file; did you mean "
+                         f"--resume {os.path.dirname(folder) or '.'}?")
     if not os.path.isfile(os.path.join(folder, "checkpoint.npz")) or not os.path.isfile(saved):
-        raise UsageError(f"--resume {folder!r}: no checkpoint.npz and config.json there")
+        raise UsageError(f"--resume {folder!r}: no checkpoint.npz and config.json in "
+                         f"{os.path.abspath(folder)}")
     try:
         with open(saved) as f:
             values = json.load(f)
@@ -153,31 +211,60 @@ def _watch(cfg: DQNConfig, task: Task, path: str, episodes: int, gif: str | None
         print(f"wrote {gif} ({len(images)} frames of episode 1, with Q-values)", file=sys.stderr)
     if filters is not None:
         step = min(FEATURE_STEP, len(episode1) - 1)
-        filters_picture(net, agent.prep(episode1[step][2][None])[0]).save(filters)
+        states = [s for _, _, s in episode1]
+        inputs = [agent.prep(np.stack(states[k:k + 256])) for k in range(0, len(states), 256)]
+        filters_picture(net, agent.prep(states[step][None])[0], inputs).save(filters)
         print(f"wrote {filters} (first-layer weights; feature maps of episode 1, step {step})",
               file=sys.stderr)
     print(f"mean_return={np.mean(returns):g} episodes={episodes}")
 
 
+def make_parser(command: Command) -> OneLineParser:
+    """The command's flags in the order a newcomer needs them: what to run and watch first
+    (--game, --seed, --steps, --out, --eval, ...), then the hyperparameters in groups."""
+    parser = OneLineParser(prog=f"run.py {command.name}", description=command.description)
+    (title, first), *rest = flag_groups(command.config)
+    run = parser.add_argument_group(title)
+    add_flags(run, command.config, first)
+    example = os.path.join("runs", command.config().run_name())
+    run.add_argument("--out", metavar="DIR", help=f"the run's folder; refused if it holds a run "
+                     f"(default: {example}, else _2, _3, ...)")
+    run.add_argument("--eval", metavar="PATH", help="play a saved network (a run's best.npz or "
+                     "checkpoint.npz) instead of training")
+    run.add_argument("--episodes", type=int, metavar="INT", default=10,
+                     help="episodes to play with --eval (default: 10)")
+    run.add_argument("--gif", metavar="FILE", help="with --eval: save episode 1 as an animated GIF, "
+                     "each action's Q-value beside the game")
+    run.add_argument("--filters", metavar="FILE", help="with --eval: save a PNG of the first layer's "
+                     f"filters and its feature maps at step {FEATURE_STEP}")
+    run.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
+    run.add_argument("--overwrite", action="store_true", help="train into an --out that holds a "
+                     "run: that run's files are deleted first")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+    for title, names in rest:
+        add_flags(parser.add_argument_group(title), command.config, names)
+    return parser
+
+
+def watch_command(command: Command, cfg: DQNConfig, out: str) -> str:
+    """The command line that plays the network a run in `out` just saved and records a GIF."""
+    policy = os.path.join(out, "best.npz" if os.path.isfile(os.path.join(out, "best.npz"))
+                          else "checkpoint.npz")
+    defaults = command.config()
+    env = "".join(f" --{name.replace('_', '-')} {str(getattr(cfg, name)).lower()}"
+                  for name in command.env_fields if getattr(cfg, name) != getattr(defaults, name))
+    return (f"python run.py {command.name}{env} --eval {policy} --episodes 1 "
+            f"--gif {os.path.join(out, 'episode.gif')}")
+
+
 def run_command(argv: list[str], command: Command) -> int:
     """Parse flags, then train, resume or --eval.  Returns the exit status."""
     prog = f"run.py {command.name}"
-    parser = OneLineParser(prog=prog, description=command.description)
-    add_flags(parser, command.config)
-    example = os.path.join("runs", command.config().run_name())
-    parser.add_argument("--out", metavar="DIR", help=f"output folder (default: runs/<name>-<seed>, e.g. {example})")
-    parser.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
-    parser.add_argument("--eval", metavar="PATH", help="play a saved best.npz / checkpoint.npz instead of training")
-    parser.add_argument("--episodes", type=int, default=10, help="episodes to play with --eval (default: 10)")
-    parser.add_argument("--gif", metavar="FILE", help="with --eval: save episode 1 as an animated GIF, "
-                        "with each action's Q-value and the trace of V(s) = max_a Q(s, a) beside the game")
-    parser.add_argument("--filters", metavar="FILE", help="with --eval: save a PNG of the first layer's "
-                        f"weights and of the feature maps of episode 1's state at step {FEATURE_STEP}")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    args = parser.parse_args(argv)          # argparse itself exits with status 2 on bad flags
+    args = make_parser(command).parse_args(argv)   # argparse itself exits with status 2 on bad flags
 
     try:
         cfg = from_args(command.config, args)
+        _check_mode_flags(args, flags_given(argv), command)
         if args.resume:
             cfg = _resumed_config(cfg, args.resume, argv)
         cfg = cfg.resolved()
@@ -186,11 +273,9 @@ def run_command(argv: list[str], command: Command) -> int:
         if args.eval:
             _watch(cfg, task, args.eval, args.episodes, args.gif, args.filters)
             return 0
-        if args.gif or args.filters:
-            raise UsageError(f"--{'gif' if args.gif else 'filters'} works only together with --eval PATH")
-        if args.resume and args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
-            raise UsageError(f"--resume {args.resume!r} writes into that folder; drop --out {args.out!r}")
-        out = args.resume or args.out or os.path.join("runs", cfg.run_name())
+        out = args.resume or args.out or default_out(cfg, args.overwrite)
+        if not args.resume:
+            _check_out(out, args.overwrite)
         _check_writable(out)
         # before D is allocated: np.zeros hands out pages lazily, so a memory too large for
         # this machine would otherwise be found out by the OS hours into the run
@@ -199,9 +284,15 @@ def run_command(argv: list[str], command: Command) -> int:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
 
+    if args.overwrite:
+        clear_run(out)
+    if not args.resume and (warning := no_learning_warning(cfg.steps, cfg.learning_starts)):
+        print(f"{prog}: warning: {warning}", file=sys.stderr)
     if not args.quiet:
         cores = cfg.cores() if task.half_batches else 1     # a small MLP learns on one thread
-        print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out} on {cores} "
+        until = f"up to step {cfg.steps:,}" + (" (stops earlier once solved)" if cfg.stop_after_solved
+                                                and task.reward_threshold is not None else "")
+        print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out} {until} on {cores} "
               f"thread{'s' if cores > 1 else ''}; {fits}", file=sys.stderr)
     checkpoint = os.path.join(out, "checkpoint.npz")
     try:
@@ -229,10 +320,17 @@ def run_command(argv: list[str], command: Command) -> int:
         print(f"{prog}: error: out of memory while training (--buffer-size {cfg.buffer_size:,}, "
               f"--batch-size {cfg.batch_size}); try smaller values", file=sys.stderr)
         return 1
+    except EvaluationInterrupted as e:
+        print(f"\n{prog}: {e}; --resume {out} plays it again and writes summary.json", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        # a second Ctrl-C, or one during the final evaluation: checkpoint.npz on disk is
-        # the last complete one (saves are atomic), so say how to go on rather than dump a traceback
+        # a second Ctrl-C: checkpoint.npz on disk is the last complete one (saves are
+        # atomic), so say how to go on rather than dump a traceback
         print(f"\n{prog}: interrupted; {out}/checkpoint.npz holds the last saved state. "
               f"Continue with --resume {out}", file=sys.stderr)
         return 130
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        return 130
+    if not args.quiet:
+        print(f"next: watch it play with  {watch_command(command, cfg, out)}", file=sys.stderr)
+    return 0

@@ -3,24 +3,31 @@
 Each experiment keeps its knobs in ONE dataclass, with a docstring under
 every field (as CleanRL does).  `add_flags` turns every field into a flag:
 
-    lr: float = 1e-4                        --lr FLOAT   Adam learning rate (default: 0.0001)
-    \"\"\"Adam learning rate\"\"\"
+    lr: float = 1e-4                        --lr FLOAT   Adam's step size (default: 0.0001)
+    \"\"\"Adam's step size
 
-The help text is the field's docstring, the default is the field's default,
-and a field named in the class's CHOICES registry accepts exactly that
+    The measurements behind the default, for the reader of the source.\"\"\"
+
+The help text is the docstring's first paragraph (what the knob does, and in
+a few words why its default; at most two lines of --help), the rest stays in
+the source for whoever wants the evidence.  The default is the field's
+default, and a field named in the class's CHOICES registry accepts exactly that
 registry's keys, so the code, --help and the saved config.json never disagree.
-Python keeps no field docstrings at run time, so `field_docs` reads them from
-the class's source.
+The class's GROUPS put the flags under headings in --help, in the order they
+are listed.  Python keeps no field docstrings at run time, so `field_docs`
+reads them from the class's source.
 """
 import argparse
 import ast
 import dataclasses
+import difflib
 import inspect
 import textwrap
 
 
-def field_docs(cls) -> dict:
-    """{field name: the string literal written right under it}, subclasses overriding bases."""
+def field_docs(cls, whole: bool = False) -> dict:
+    """{field name: the first paragraph (whole: all) of the string literal written right
+    under it}, subclasses overriding bases."""
     docs = {}
     for klass in reversed(cls.__mro__):
         try:
@@ -32,8 +39,26 @@ def field_docs(cls) -> dict:
             if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
                     and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
                     and isinstance(nxt.value.value, str)):
-                docs[node.target.id] = " ".join(nxt.value.value.split())
+                text = textwrap.dedent(nxt.value.value).strip()
+                docs[node.target.id] = " ".join((text if whole else text.split("\n\n")[0]).split())
     return docs
+
+
+def flag_groups(cls) -> list[tuple[str, list[str]]]:
+    """[(heading, [field names])] from cls.GROUPS, without names cls has no field for; fields
+    GROUPS does not name come last, under "other options", so none is left without a flag."""
+    fields = [f.name for f in dataclasses.fields(cls)]
+    groups = [(title, [n for n in names if n in fields]) for title, names in getattr(cls, "GROUPS", ())]
+    groups = [(title, names) for title, names in groups if names]
+    named = {n for _, names in groups for n in names}
+    rest = [n for n in fields if n not in named]
+    return groups + [("other options", rest)] if rest else groups
+
+
+def nearest_flag(parser: argparse.ArgumentParser, word: str) -> str | None:
+    """The parser's flag closest to the misspelt `word` ("--step" -> "--steps"), if any is close."""
+    close = difflib.get_close_matches(word.split("=")[0], list(parser._option_string_actions), n=1)
+    return close[0] if close else None
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -44,7 +69,15 @@ class OneLineParser(argparse.ArgumentParser):
         super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message: str):
+        given = message.removeprefix("unrecognized arguments: ")
+        if given != message:                  # name each unknown flag, and the flag it may mean
+            message = "; ".join(self.unknown_flag(w) for w in given.split() if w.startswith("-")) or message
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+    def unknown_flag(self, word: str) -> str:
+        near = nearest_flag(self, word)
+        return f"unknown flag {word}" + (f" (did you mean {near}?)" if near else "")
 
 
 def _typed(kind):
@@ -64,18 +97,26 @@ def _typed(kind):
     return parse
 
 
-def add_flags(parser: argparse.ArgumentParser, cls) -> None:
-    """One --flag per dataclass field: help from its docstring, default from the class,
-    choices from the class's CHOICES registries."""
+def add_flags(parser, cls, names: list[str] | None = None) -> None:
+    """One --flag per dataclass field (or per field in `names`, in that order) on `parser`
+    (a parser or one of its argument groups): help from its docstring, default from the
+    class, choices from the class's CHOICES registries."""
     docs, choices = field_docs(cls), getattr(cls, "CHOICES", {})
     kinds = {"int": int, "float": float, "str": str, "bool": bool}
-    for f in dataclasses.fields(cls):
+    by_name = {f.name: f for f in dataclasses.fields(cls)}
+    for f in (by_name[n] for n in (names if names is not None else by_name)):
         kind = f.type if isinstance(f.type, type) else kinds.get(str(f.type), str)
         allowed = list(choices[f.name]) if f.name in choices else None
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=_typed(kind),
                             default=f.default, choices=allowed,
                             metavar=None if allowed else kind.__name__.upper(),
                             help=f"{docs.get(f.name, '')} (default: {f.default})".replace("%", "%%"))
+
+
+def add_grouped_flags(parser: argparse.ArgumentParser, cls) -> None:
+    """Every field's flag, under the headings of flag_groups(cls)."""
+    for title, names in flag_groups(cls):
+        add_flags(parser.add_argument_group(title), cls, names)
 
 
 def from_args(cls, args: argparse.Namespace):

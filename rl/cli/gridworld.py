@@ -42,11 +42,12 @@ class GridWorldConfig:
     max_iterations: int = 100_000
     """value iteration gives up (an error) after this many iterations"""
     episodes: int = 40_000
-    """number of Q-learning episodes.  The book grid's bottom-right cell has two moves 0.01
-    apart in Q* (W 0.28, S 0.27), so Q-learning must estimate both that well: with 5,000
-    episodes 43 of seeds 0-49 got every greedy move right, with 10,000 all 50 but 90 of
-    seeds 100-199, with 20,000 97 of those 100, with 40,000 99 (about 2 s a run).  A slower
-    step-size decay (0.05) or ε = 0.5 did worse"""
+    """number of Q-learning episodes: enough to tell apart two moves 0.01 apart in Q*
+
+    The book grid's bottom-right cell has two moves 0.01 apart in Q* (W 0.28, S 0.27), so
+    Q-learning must estimate both that well: with 5,000 episodes 43 of seeds 0-49 got every
+    greedy move right, with 10,000 all 50 but 90 of seeds 100-199, with 20,000 97 of those 100,
+    with 40,000 99 (about 2 s a run). A slower step-size decay (0.05) or ε = 0.5 did worse"""
     epsilon: float = 0.2
     """ε: probability that Q-learning takes a random action instead of the greedy one"""
     learning_rate: float = 1.0
@@ -60,13 +61,15 @@ class GridWorldConfig:
     seed: int = 0
     """seed of Q-learning's random numbers: the same seed prints the same grids"""
     show_iterations: int = 0
-    """also print V_0 = 0, V_1, ..., V_K of value iteration for this K: how value spreads
-    out from the exits, one step per iteration"""
+    """also print V_0, V_1, ..., V_K of value iteration: value spreading from the exits
+
+    V_0 = 0; value spreads out from the exits one step per iteration."""
     show_q: bool = False
     """also print Q*(s, a) of every cell as CS188 draws it: N above, W and E beside, S below"""
     q_picture: str = ""
-    """also draw Q*(s, a) of every cell into this PNG file: four triangles a cell, one per move,
-    green for positive values and red for negative (the CS188 picture)"""
+    """also draw Q*(s, a) of every cell into this PNG file (the CS188 picture)
+
+    Four triangles a cell, one per move, green for positive values and red for negative."""
 
 
 def load_layout_text(layout: str) -> str:
@@ -183,7 +186,10 @@ def report(cfg: GridWorldConfig) -> str:
         moves = {mdp.cells[s]: dict(zip(ACTIONS, Q_star[s])) for s in mdp.non_exits}
         exits = {cell: reward for cell, reward in mdp.layout.exits.items()}
         try:
-            quadrant_grid(mdp.layout.walls.shape, moves, exits).save(cfg.q_picture)
+            title = (f"Q*(s, a) by value iteration: a triangle per move (N top, E right, S bottom,\n"
+                     f"W left); exits framed, walls grey; noise {cfg.noise:g}, discount "
+                     f"{cfg.discount:g}, living reward {cfg.living_reward:g}")
+            quadrant_grid(mdp.layout.walls.shape, moves, exits, title).save(cfg.q_picture)
         except (OSError, ValueError) as e:
             raise ValueError(f"cannot write --q-picture {cfg.q_picture!r}: {e}") from None
         extra += ["", f"wrote {cfg.q_picture}: Q*(s, a) of every cell, four triangles a cell"]
@@ -208,8 +214,7 @@ def report(cfg: GridWorldConfig) -> str:
 def compare(mdp: GridWorld, V_star: np.ndarray, Q: np.ndarray, updates: np.ndarray) -> str:
     """Value and policy grids of both methods side by side, then how far apart they are.
 
-    V_star: (S,) from value iteration; Q: (S, A) and updates: (S, A) from q_learning.
-    """
+    V_star: (S,) from value iteration; Q: (S, A) and updates: (S, A) from q_learning."""
     plan, learned = greedy_policy(bellman_backup(mdp, V_star)), greedy_policy(Q)   # (S,), (S,)
     V = Q.max(axis=1)                                             # (S,)
     error = np.abs(V - V_star)                                    # (S,)

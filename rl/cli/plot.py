@@ -1,69 +1,70 @@
 """curve.png: the learning curve, drawn with pillow (no matplotlib needed).
 
 Grey dots are the returns of training episodes (ε-greedy, so noisy), the
-blue line their running mean, red squares the greedy evaluations.  Beside
-them, the average max_a Q(s, a) over the held-out states (rl/held_out.py):
-the same states every time, so it rises smoothly where returns are noisy.
+blue line their running mean, red squares the greedy evaluations, a green
+line the task's goal.  Beside them, the average max_a Q(s, a) over the
+held-out states (rl/held_out.py): the same states every time, so it rises
+smoothly where returns are noisy.  The x axes end at the run's last step.
 """
 import numpy as np
 from PIL import Image, ImageDraw
 
 from nnpy import atomic_file
 
-from .pictures import HELD_OUT_TITLE, _ticks, beside, line_chart
+from .pictures import FONT, HELD_OUT_TITLE, beside, draw_axes, line_chart, value_range
 
-W, H, LEFT, RIGHT, TOP, BOTTOM = 800, 480, 70, 20, 40, 50
-Q_PANEL_W = 420
+W, H, LEFT, RIGHT, TOP, BOTTOM = 800, 480, 78, 24, 64, 56
+Q_PANEL_W = 440
+EPISODE, MEAN, EVAL, GOAL = (150, 150, 150), (30, 90, 200), (210, 40, 40), (0, 150, 0)
+
+
+def legend(d: ImageDraw.ImageDraw, x: float, y: float, entries: list) -> None:
+    """A row of (mark, colour, text) entries from (x, y); mark is "dot", "line" or "square"."""
+    for mark, colour, text in entries:
+        if mark == "dot":
+            d.ellipse([x + 6, y + 5, x + 10, y + 9], fill=colour)
+        elif mark == "line":
+            d.line([x, y + 7, x + 16, y + 7], fill=colour, width=2)
+        else:
+            d.rectangle([x + 4, y + 3, x + 12, y + 11], fill=colour)
+        d.text((x + 22, y), text, fill="black", font=FONT)
+        x += 22 + d.textlength(text, font=FONT) + 18
 
 
 def plot_curve(path: str, title: str, episode_steps, episode_returns, eval_steps, eval_returns,
-               total_steps: int, threshold: float | None = None, window: int = 20,
+               last_step: int, threshold: float | None = None, window: int = 20,
                q_steps=(), avg_max_q=()) -> None:
-    """Write the learning curve to `path` (PNG), with the average max Q beside it if given."""
+    """Write the learning curve up to last_step to `path` (PNG), with the average max Q
+    beside it if given."""
     img = Image.new("RGB", (W, H), "white")
     d = ImageDraw.Draw(img)
     ys = list(episode_returns) + list(eval_returns) + ([threshold] if threshold is not None else [])
-    y_lo, y_hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
-    if y_hi - y_lo < 1e-9:
-        y_lo, y_hi = y_lo - 1, y_hi + 1
-    pad = 0.05 * (y_hi - y_lo)
-    y_lo, y_hi = y_lo - pad, y_hi + pad
-    x_hi = max(total_steps, 1)
-
-    def px(step, value):
-        return (LEFT + (W - LEFT - RIGHT) * step / x_hi,
-                H - BOTTOM - (H - TOP - BOTTOM) * (value - y_lo) / (y_hi - y_lo))
-
-    d.rectangle([LEFT, TOP, W - RIGHT, H - BOTTOM], outline="black")
-    for v in _ticks(y_lo, y_hi):
-        x0, y0 = px(0, v)
-        d.line([LEFT - 4, y0, W - RIGHT, y0], fill=(225, 225, 225))
-        d.text((5, y0 - 6), f"{v:g}", fill="black")
-    for s in _ticks(0, x_hi):
-        x0, _ = px(s, y_lo)
-        d.line([x0, H - BOTTOM, x0, H - BOTTOM + 4], fill="black")
-        d.text((x0 - 15, H - BOTTOM + 8), f"{s / 1000:g}k", fill="black")
-    d.text((W // 2 - 60, H - 18), "environment steps", fill="black")
-    d.text((LEFT, 10), title, fill="black")
+    y_range = value_range(ys)
+    x_hi = max(last_step, 1)
+    d.text((LEFT, 8), f"{title}: return of each game (episode)", fill="black", font=FONT)
+    px = draw_axes(img, (LEFT, TOP, W - RIGHT, H - BOTTOM), x_hi, y_range, "environment steps",
+                   "return")
+    entries = [("dot", EPISODE, "training episode"), ("line", MEAN, f"mean of {window}"),
+               ("square", EVAL, "greedy evaluation")]
     if threshold is not None:
         _, yt = px(0, threshold)
-        d.line([LEFT, yt, W - RIGHT, yt], fill=(0, 150, 0))
-        d.text((W - RIGHT - 120, yt - 14), f"threshold {threshold:g}", fill=(0, 150, 0))
+        d.line([LEFT, yt, W - RIGHT, yt], fill=GOAL)
+        entries.append(("line", GOAL, f"goal {threshold:g}"))
+    legend(d, LEFT, 34, entries)
     for s, r in zip(episode_steps, episode_returns):
         x0, y0 = px(s, r)
-        d.ellipse([x0 - 1, y0 - 1, x0 + 1, y0 + 1], fill=(170, 170, 170))
+        d.ellipse([x0 - 1, y0 - 1, x0 + 1, y0 + 1], fill=EPISODE)
     if len(episode_returns) >= 2:
         r = np.asarray(episode_returns, dtype=float)
         mean = np.convolve(r, np.ones(window), "valid") / window if len(r) >= window else np.cumsum(r) / np.arange(1, len(r) + 1)
         steps = list(episode_steps)[len(r) - len(mean):]
-        d.line([px(s, m) for s, m in zip(steps, mean)], fill=(30, 90, 200), width=2)
+        d.line([px(s, m) for s, m in zip(steps, mean)], fill=MEAN, width=2)
     for s, r in zip(eval_steps, eval_returns):
         x0, y0 = px(s, r)
-        d.rectangle([x0 - 3, y0 - 3, x0 + 3, y0 + 3], fill=(210, 40, 40))
-    d.text((W - RIGHT - 330, TOP + 5), "grey: episodes   blue: running mean   red: greedy eval",
-           fill="black")
+        d.rectangle([x0 - 3, y0 - 3, x0 + 3, y0 + 3], fill=EVAL)
     if len(avg_max_q):
         img = beside(img, line_chart(HELD_OUT_TITLE, q_steps, avg_max_q, x_hi, size=(Q_PANEL_W, H),
-                                     x_label="environment steps"))
+                                     x_label="environment steps", y_label="avg max Q",
+                                     top=TOP, bottom=BOTTOM, font=FONT))
     with atomic_file(path) as f:       # never half a picture on disk
         img.save(f, format="PNG")

@@ -2,52 +2,106 @@
 
 On a terminal the status line is rewritten in place (carriage return) a few
 times a second; when output goes to a file or a pipe, a plain line is
-printed every log interval instead, so logs stay readable.
+printed every log interval instead, so logs stay readable.  It goes to
+stderr, with every other message of a run; stdout is left for results.
+
+    steps/s = steps over the last RATE_WINDOW seconds / those seconds
+    ETA     = steps left to the budget / (steps since learning began / seconds since)
+
+The ETA's speed is measured from the first learning step on: the replay fill
+before it only acts (several times faster), and an average over the learning
+phase counts the evaluations' pauses at their true share.
 """
 import csv
 import os
+import shutil
 import sys
 import time
+from collections import deque
 
 from nnpy import atomic_file
 
 CSV_COLUMNS = ["step", "episode", "recent_mean_return", "epsilon", "loss", "steps_per_s",
                "eval_mean_return", "avg_max_q"]
+RATE_WINDOW = 10.0      # seconds of steps the live steps/s is measured over
+REDRAW = 0.25           # seconds between two redraws of the live line (and speed samples)
 
 
 def format_duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
+    """3725 -> '1h02m', 125 -> '2m05s', 4.26 -> '4.3s'."""
+    if seconds < 60:
+        return f"{max(0.0, seconds):.1f}s"
+    seconds = int(seconds)
     h, m, s = seconds // 3600, seconds // 60 % 60, seconds % 60
     return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
 
 
+def short_count(n: int) -> str:
+    """700000 -> '700k', 1500000 -> '1.5M', 500 -> '500'."""
+    return f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n / 1e3:g}k" if n >= 1000 else str(n)
+
+
 class ProgressLine:
-    def __init__(self, total_steps: int, stream=sys.stdout):
-        self.total, self.stream = total_steps, stream
-        self.live = stream.isatty()
-        self.last_draw = 0.0
+    """The status line: step, episodes, recent return, ε, the current speed and the ETA.
 
-    def status(self, step, episodes, recent_return, epsilon, steps_per_s) -> str:
-        eta = (self.total - step) / steps_per_s if steps_per_s > 0 else 0
+    `learning_from` is the step at which learning begins (after the replay fill);
+    `clock` is time.monotonic, or a fake one in tests; `width`: the terminal's columns (a
+    live line longer than that would wrap, and a carriage return cannot redraw it)."""
+
+    def __init__(self, total_steps: int, learning_from: int = 0, stream=None, clock=time.monotonic,
+                 width: int | None = None):
+        self.total, self.learning_from = total_steps, learning_from
+        self.stream = sys.stderr if stream is None else stream
+        self.live, self.clock = self.stream.isatty(), clock
+        self.width = width or shutil.get_terminal_size().columns
+        self.samples = deque()              # (time, step) of the last RATE_WINDOW seconds
+        self.learning_since = None          # (time, step) of the first sample once learning began
+        self.last_sample = -REDRAW
+
+    def sample(self, step: int) -> None:
+        """Record the time at `step`; the speed and the ETA are measured from these samples."""
+        now = self.clock()
+        self.last_sample = now
+        self.samples.append((now, step))
+        while len(self.samples) > 2 and now - self.samples[1][0] >= RATE_WINDOW:
+            self.samples.popleft()          # keeps the one sample just older than the window
+        if self.learning_since is None and step >= self.learning_from:
+            self.learning_since = (now, step)
+
+    def speed(self) -> str:
+        """'  140 steps/s' over the last RATE_WINDOW seconds, once two samples are there."""
+        (t0, s0), (t1, s1) = self.samples[0], self.samples[-1]
+        if t1 <= t0:
+            return "   n/a steps/s"
+        return f"{(s1 - s0) / (t1 - t0):6.0f} steps/s"
+
+    def eta(self, step: int) -> str:
+        budget = f"to the {short_count(self.total)} budget"
+        if self.learning_since is None:
+            return f"ETA: learning from step {self.learning_from:,}"       # the fill is no guide
+        (t0, s0), (t1, s1) = self.learning_since, self.samples[-1]
+        if t1 <= t0 or s1 <= s0:
+            return f"ETA {budget}: measuring"
+        return f"ETA {format_duration((self.total - step) * (t1 - t0) / (s1 - s0))} {budget}"
+
+    def status(self, step, episodes, recent_return, epsilon) -> str:
         ret = "  n/a " if recent_return is None else f"{recent_return:7.1f}"
-        return (f"step {step:>9,}/{self.total:,} ({100 * step / self.total:5.1f}%)  episodes {episodes:>6,}"
-                f"  recent return {ret}  ε {epsilon:.3f}  {steps_per_s:7.0f} steps/s"
-                f"  ETA {format_duration(eta)}")
+        return (f"step {step:>7,}/{self.total:,} ({100 * step / self.total:4.1f}%) {self.speed()}"
+                f"  {self.eta(step)}  episodes {episodes:,}  recent return {ret}  ε {epsilon:.3f}")
 
-    def due(self) -> bool:
-        """Time to redraw the live line? (TTY only, at most 4 times a second.)"""
-        return self.live and time.monotonic() - self.last_draw > 0.25
-
-    def update(self, *fields, force: bool = False) -> None:
-        """Redraw the live line (TTY only, at most 4 times a second)."""
-        if (force and self.live) or self.due():
-            self.stream.write("\r" + self.status(*fields) + "\033[K")
+    def update(self, step, *fields) -> None:
+        """Note the speed, and on a terminal redraw the live line (both at most every REDRAW s)."""
+        if self.clock() - self.last_sample < REDRAW:
+            return
+        self.sample(step)
+        if self.live:
+            self.stream.write("\r" + self.status(step, *fields)[:self.width - 1] + "\033[K")
             self.stream.flush()
-            self.last_draw = time.monotonic()
 
-    def log(self, *fields, extra: str = "") -> None:
-        """Print a permanent line (on a TTY it replaces the live line)."""
-        line = self.status(*fields) + extra
+    def log(self, step, *fields, extra: str = "") -> None:
+        """Print a permanent line (on a terminal it replaces the live line)."""
+        self.sample(step)
+        line = self.status(step, *fields) + extra
         self.stream.write(("\r" + line + "\033[K\n") if self.live else line + "\n")
         self.stream.flush()
 

@@ -25,12 +25,26 @@ from .checkpoints import load_checkpoint, load_policy, save_checkpoint, save_pol
 from .plot import plot_curve
 from .progress import ProgressCSV, ProgressLine
 
+RUN_FILES = ("config.json", "progress.csv", "curve.png", "checkpoint.npz", "best.npz", "summary.json")
+
 
 def write_json(path: str, obj: dict) -> None:
     """Write obj as JSON to path atomically (nnpy's atomic_file: a temporary file, then a rename)."""
     with atomic_file(path, "w") as f:
         json.dump(obj, f, indent=2)
         f.write("\n")
+
+
+def run_files(folder: str) -> list[str]:
+    """The files of a run already in `folder`, in RUN_FILES' order ([] for none, or no folder)."""
+    return [name for name in RUN_FILES if os.path.isfile(os.path.join(folder, name))]
+
+
+def clear_run(folder: str) -> None:
+    """Delete a run's files from `folder` (and any temporary file a killed save left), so a
+    new run there mixes with nothing; other files in the folder are left alone."""
+    for name in run_files(folder) + [n for n in os.listdir(folder) if n.startswith(".tmp-")]:
+        os.unlink(os.path.join(folder, name))
 
 
 class WriteError(Exception):
@@ -56,8 +70,7 @@ class RunFolder:
 
     def __init__(self, out_dir: str, cfg, task, quiet: bool = False):
         self.dir, self.cfg, self.task = out_dir, cfg, task
-        self.path = {name: os.path.join(out_dir, name) for name in (
-            "config.json", "progress.csv", "curve.png", "checkpoint.npz", "best.npz", "summary.json")}
+        self.path = {name: os.path.join(out_dir, name) for name in RUN_FILES}
         # stored in best.npz and checkpoint.npz, so --eval can rebuild the environment
         self.meta = {"config": dataclasses.asdict(cfg), **task.policy_meta}
         self.line = None if quiet else ProgressLine(cfg.steps)
@@ -77,6 +90,8 @@ class RunFolder:
         with writing(self.path["progress.csv"]):
             self.csv = ProgressCSV(self.path["progress.csv"], resume_step=step if resume else None)
         self._tick = (time.monotonic(), step)
+        if self.line is not None:
+            self.line.learning_from = step + self.cfg.learning_starts    # as train() counts it
 
     def load_checkpoint(self, agent, act_rng: np.random.Generator, memory_rng: np.random.Generator) -> dict:
         """Restore agent and both random-number generators from checkpoint.npz; returns the
@@ -117,22 +132,26 @@ class RunFolder:
                             "eval_mean_return": "" if evaluated is None else f"{evaluated:.3f}",
                             "avg_max_q": f"{run.avg_max_q[-1]:.4f}"})
         if self.line is not None and (evaluated is not None or not self.line.live):
-            self.line.log(run.step, run.episode, recent, epsilon, self.steps_per_s,
+            self.line.log(run.step, run.episode, recent, epsilon,
                           extra="" if evaluated is None else f"  eval {evaluated:.1f}")
 
     def show(self, run, epsilon: float) -> None:
-        """Redraw the live status line (on a terminal, at most 4 times a second)."""
-        if self.line is not None and self.line.due():
-            self.line.update(run.step, run.episode, run.recent_mean(), epsilon, self.steps_per_s)
+        """Note the speed and redraw the live status line (at most 4 times a second)."""
+        if self.line is not None:
+            self.line.update(run.step, run.episode, run.recent_mean(), epsilon)
 
     def message(self, text: str) -> None:
         if self.line is not None:
             self.line.message(text)
 
+    def warn(self, text: str) -> None:
+        """A warning is shown even with --quiet."""
+        (self.line or ProgressLine(self.cfg.steps)).message(f"warning: {text}")
+
     def plot(self, run) -> None:
         with writing(self.path["curve.png"]):
             plot_curve(self.path["curve.png"], self.task.env_id, run.episode_steps, run.episode_returns,
-                       run.eval_steps, run.eval_returns, self.cfg.steps, self.task.reward_threshold,
+                       run.eval_steps, run.eval_returns, run.step, self.task.reward_threshold,
                        q_steps=run.q_steps, avg_max_q=run.avg_max_q)
 
     def save_summary(self, result) -> None:
