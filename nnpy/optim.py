@@ -56,10 +56,18 @@ class Optimizer:
     def step(self, grads: dict) -> None:
         """One update of every parameter from its gradient (same names as params)."""
         self.t += 1
+        self.update_rows(grads)
+
+    def update_rows(self, grads: dict, lo: float = 0.0, hi: float = 1.0) -> None:
+        """Update the rows from fraction lo to fraction hi of every parameter, all by default.
+        An update is elementwise, so updating a parameter's rows in parts gives the whole
+        update (nnpy/parallel.py updates two halves at once)."""
         for k, p in self.params.items():
-            self.update(p, grads[k], self.state[k])
+            rows = slice(round(lo * len(p)), round(hi * len(p)))
+            state = {s: a[rows] for s, a in self.state[k].items()}          # views
+            self.update(p[rows], grads[k][rows], state)
             if self.t % FLUSH_EVERY == 0:
-                for a in self.state[k].values():
+                for a in state.values():
                     flush_tiny(a)
 
     def update(self, p: np.ndarray, g: np.ndarray, st: dict) -> None:

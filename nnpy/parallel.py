@@ -21,6 +21,8 @@ by float rounding (the same sums, added in another order).
                              OpenBLAS on one thread (two threads each asking OpenBLAS for
                              both cores would take turns instead of running at once)
     HalfBatches(net)         net's forward and backward, each on two half batches at once
+    step_in_halves(opt, g)   opt.step(g), each parameter's first half of rows on one thread
+                             and the rest on the other (the update is elementwise)
 """
 import copy
 import ctypes
@@ -133,3 +135,10 @@ class HalfBatches:
         for layer, a, b in zip(self.net.leaf_layers(), *(h.leaf_layers() for h in self.halves)):
             for k in layer.grads:
                 layer.grads[k] = a.grads[k] + b.grads[k]               # ∇θ L = Σ_half 0 + Σ_half 1
+
+
+def step_in_halves(optimizer, grads: dict) -> None:
+    """optimizer.step(grads), the first half of every parameter's rows updated on one thread
+    and the second half on the other: the same numbers as one whole step, bit for bit."""
+    optimizer.t += 1
+    both(lambda: optimizer.update_rows(grads, 0.0, 0.5), lambda: optimizer.update_rows(grads, 0.5, 1.0))

@@ -21,7 +21,7 @@ import numpy as np
 from nnpy import LOSSES, Sequential, clip_grad_norm, reset_noise
 from nnpy.noisy import noisy_layers
 from nnpy.optim import Optimizer
-from nnpy.parallel import HalfBatches
+from nnpy.parallel import HalfBatches, step_in_halves
 
 from .replay import Batch
 
@@ -70,6 +70,8 @@ class DQNAgent:
         split = HalfBatches if half_batches else (lambda network: network)
         self.learning_online = split(self.online)
         self.learning_target = split(self.target) if target_network else self.learning_online
+        self.optimizer_step = (lambda grads: step_in_halves(optimizer, grads)) if half_batches \
+            else (optimizer.step if optimizer is not None else None)
 
     def prep(self, obs: np.ndarray) -> np.ndarray:
         """obs (B, ...) of any dtype -> network input in the network's float dtype."""
@@ -121,7 +123,7 @@ class DQNAgent:
         grads = self.online.gradients()
         if self.max_grad_norm > 0:
             clip_grad_norm(grads, self.max_grad_norm)
-        self.opt.step(grads)
+        self.optimizer_step(grads)              # self.opt.step(grads), in two halves with half_batches
         self.updates += 1
         return loss
 

@@ -149,3 +149,30 @@ print(probe.blas_threads())
     if out.stdout.strip() == "no-openblas":
         pytest.skip("numpy's BLAS is not an OpenBLAS")
     assert out.stdout.strip() == "2"
+
+
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "centered_rmsprop", "adam"])
+def test_an_optimizer_step_in_two_halves_is_the_whole_step_bit_for_bit(name, restore_threads):
+    """Odd lengths and a bias included; over more than FLUSH_EVERY steps, so the flush of tiny
+    state runs in halves too."""
+    from nnpy import OPTIMIZERS
+    from nnpy.optim import FLUSH_EVERY
+    rng = np.random.default_rng(0)
+    start = {"w": rng.standard_normal((7, 5)).astype(np.float32), "b": rng.standard_normal(3).astype(np.float32),
+             "c": rng.standard_normal((4, 2, 3)).astype(np.float32)}
+    parallel.use_threads(2)
+    runs = []
+    for in_halves in (False, True):
+        params = {k: v.copy() for k, v in start.items()}
+        opt = OPTIMIZERS[name](params, lr=1e-2)
+        grad_rng = np.random.default_rng(1)
+        for _ in range(FLUSH_EVERY + 2):
+            grads = {k: grad_rng.standard_normal(p.shape).astype(np.float32) for k, p in params.items()}
+            parallel.step_in_halves(opt, grads) if in_halves else opt.step(grads)
+        runs.append((params, opt.state_arrays(), opt.t))
+    (p1, s1, t1), (p2, s2, t2) = runs
+    assert t1 == t2 == FLUSH_EVERY + 2
+    for k in p1:
+        np.testing.assert_array_equal(p1[k], p2[k])
+    for k in s1:
+        np.testing.assert_array_equal(s1[k], s2[k])
