@@ -60,27 +60,34 @@ class NoisyDense(Layer):
         self.eps_out[...] = scaled_noise(rng.standard_normal(self.m))               # (M,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, D) -> out (N, M).  w = μ_w + σ_w ⊙ f(ε_in) f(ε_out)ᵀ is never built: since
+        x @ (σ_w ⊙ f(ε_in) f(ε_out)ᵀ) = ((x ⊙ f(ε_in)) @ σ_w) ⊙ f(ε_out), two products of the
+        (D, M) matrices with x do it, where building w would take three passes over D·M numbers
+        for every forward (acting draws new noise for every action)."""
         check_input("NoisyDense", x, ("N", self.d))
         p = self.params
+        out = x @ p["mu_w"] + p["mu_b"]                                 # (N, M): the mean network
         if self.noise:
-            eps_w = np.outer(self.eps_in, self.eps_out)                 # (D, M) = f(ε_in) f(ε_out)ᵀ
-            w = p["mu_w"] + p["sigma_w"] * eps_w                        # (D, M)
-            b = p["mu_b"] + p["sigma_b"] * self.eps_out                 # (M,)
+            x_noisy = x * self.eps_in                                   # (N, D) = x ⊙ f(ε_in)
+            out += (x_noisy @ p["sigma_w"] + p["sigma_b"]) * self.eps_out   # (N, M)
         else:
-            eps_w, w, b = None, p["mu_w"], p["mu_b"]
-        self.cache = x, w, eps_w
-        return x @ w + b                                                # (N, M)
+            x_noisy = None
+        self.cache = x, x_noisy
+        return out
 
     def backward(self, dout: np.ndarray, need_dx: bool = True):
-        x, w, eps_w = self.cache
-        dw = x.T @ dout                                                 # (D, M)
-        db = dout.sum(axis=0)                                           # (M,)
-        self.grads["mu_w"], self.grads["mu_b"] = dw, db
-        if eps_w is None:                                               # noise off: σ played no part
-            self.grads["sigma_w"], self.grads["sigma_b"] = np.zeros_like(dw), np.zeros_like(db)
-        else:
-            self.grads["sigma_w"], self.grads["sigma_b"] = dw * eps_w, db * self.eps_out
-        return dout @ w.T if need_dx else None                          # (N, D)
+        x, x_noisy = self.cache
+        p = self.params
+        self.grads["mu_w"], self.grads["mu_b"] = x.T @ dout, dout.sum(axis=0)    # (D, M), (M,)
+        if x_noisy is None:                                             # noise off: σ played no part
+            self.grads["sigma_w"], self.grads["sigma_b"] = np.zeros_like(p["sigma_w"]), np.zeros_like(p["sigma_b"])
+            return dout @ p["mu_w"].T if need_dx else None              # (N, D)
+        dout_noisy = dout * self.eps_out                                # (N, M) = dout ⊙ f(ε_out)
+        # dσ_w = dw ⊙ ε_w = (x ⊙ f(ε_in))ᵀ (dout ⊙ f(ε_out));  dσ_b = db ⊙ f(ε_out)
+        self.grads["sigma_w"], self.grads["sigma_b"] = x_noisy.T @ dout_noisy, dout_noisy.sum(axis=0)
+        if not need_dx:
+            return None
+        return dout @ p["mu_w"].T + (dout_noisy @ p["sigma_w"].T) * self.eps_in   # (N, D) = dout @ wᵀ
 
     def config(self) -> dict:
         return {"type": "NoisyDense", "in_features": self.d, "out_features": self.m,
