@@ -44,8 +44,9 @@ def plot_curve(path: str, title: str, episode_steps, episode_returns, eval_steps
     d.text((LEFT, 8), f"{title}: return of each game (episode)", fill="black", font=FONT)
     px = draw_axes(img, (LEFT, TOP, W - RIGHT, H - BOTTOM), x_hi, y_range, "environment steps",
                    "return")
-    entries = [("dot", EPISODE, "training episode"), ("line", MEAN, f"mean of {window}"),
-               ("square", EVAL, "greedy evaluation")]
+    # only what is drawn: a curve re-drawn from progress.csv has evaluations but no episodes
+    entries = ([("dot", EPISODE, "training episode"), ("line", MEAN, f"mean of {window}")]
+               if len(episode_returns) else []) + ([("square", EVAL, "greedy evaluation")] if len(eval_returns) else [])
     if threshold is not None:
         _, yt = px(0, threshold)
         d.line([LEFT, yt, W - RIGHT, yt], fill=GOAL)
@@ -53,7 +54,7 @@ def plot_curve(path: str, title: str, episode_steps, episode_returns, eval_steps
     legend(d, LEFT, 34, entries)
     for s, r in zip(episode_steps, episode_returns):
         x0, y0 = px(s, r)
-        d.ellipse([x0 - 1, y0 - 1, x0 + 1, y0 + 1], fill=EPISODE)
+        d.ellipse([x0 - 2, y0 - 2, x0 + 2, y0 + 2], fill=EPISODE)
     if len(episode_returns) >= 2:
         r = np.asarray(episode_returns, dtype=float)
         mean = np.convolve(r, np.ones(window), "valid") / window if len(r) >= window else np.cumsum(r) / np.arange(1, len(r) + 1)
