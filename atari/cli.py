@@ -123,7 +123,9 @@ class AtariConfig(DQNConfig):
 
     def validate(self) -> None:
         super().validate()
-        check_ranges(self, {"noop_max": AT_LEAST_0})
+        check_ranges(self, {"noop_max": AT_LEAST_0,
+                            # the learning step cuts the minibatch in two (nnpy/parallel.py)
+                            "batch_size": (lambda v: v >= 2, "2 or more")})
 
 
 def make_task(cfg: AtariConfig) -> Task:

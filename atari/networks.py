@@ -7,7 +7,8 @@ Spatial sizes (valid padding): 84 -8/4-> 20 -4/2-> 9 -3/1-> 7.
 dqn2013_pool is an experiment, from no paper: the 2013 net with a 2×2 max pool after the
 first convolution, 84 -8/4-> 20 -pool-> 10 -4/2-> 4, so the dense layer sees 4·4·32 = 512
 inputs.  Pooling keeps *that* a feature fired in each 2×2 window and drops *where*; in a
-game the position of the ball is the point, which is why the papers use none.
+game the position of the ball is the point (this project's reasoning: the papers use no
+pooling and do not say why).
 `python -c "from atari.networks import *; from nnpy.summary import summary;
 print(summary(build_net('dqn2013_pool', 6, np.random.default_rng(0)), (84, 84, 4)))"` shows it.
 """

@@ -10,6 +10,6 @@ from .dense import Dense
 from .gradcheck import check_layer, numerical_gradient, rel_error
 from .losses import LOSSES, huber, mse
 from .network import Sequential
-from .noisy import NoisyDense, reset_noise, set_noise
+from .noisy import NoisyDense, noise_off, reset_noise, set_noise
 from .optim import OPTIMIZERS, SGD, Adam, CenteredRMSProp, RMSProp, clip_grad_norm
 from .pool import MaxPool2D

@@ -15,6 +15,8 @@ advantage makes V and A identifiable (adding c to V and −c to A would not chan
               dA = dout − mean_a dout (N, A)        (∂Q_a/∂A_b = [a = b] − 1/|A|)
 
 With noisy=True the four affine layers are NoisyDense (Hessel et al. 2018 combine both).
+Wang et al. also scale the gradient entering the last convolution by 1/√2 (§4.2); this
+head does not.
 """
 import numpy as np
 

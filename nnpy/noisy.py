@@ -21,6 +21,7 @@ w = μ_w, b = μ_b (for evaluation); dσ is then 0.
 layer of a network, those inside a dueling head included.
 """
 import math
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -109,3 +110,17 @@ def set_noise(net, on: bool) -> None:
     """Noise on (training, acting) or off (the mean network, for evaluation) in all of net."""
     for layer in noisy_layers(net):
         layer.noise = on
+
+
+@contextmanager
+def noise_off(net):
+    """with noise_off(net): ... runs net as its mean network, then puts each layer's noise
+    back as it was."""
+    layers = noisy_layers(net)
+    before = [layer.noise for layer in layers]
+    set_noise(net, False)
+    try:
+        yield net
+    finally:
+        for layer, on in zip(layers, before):
+            layer.noise = on

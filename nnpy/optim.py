@@ -59,9 +59,10 @@ class Optimizer:
         self.update_rows(grads)
 
     def update_rows(self, grads: dict, lo: float = 0.0, hi: float = 1.0) -> None:
-        """Update the rows from fraction lo to fraction hi of every parameter, all by default.
-        An update is elementwise, so updating a parameter's rows in parts gives the whole
-        update (nnpy/parallel.py updates two halves at once)."""
+        """Update the rows from fraction lo to fraction hi of every parameter (a bias's rows are
+        its entries), all by default, at step t (step() has counted it).  An update is
+        elementwise, so updating a parameter's rows in parts gives the whole update
+        (nnpy/parallel.py updates two halves at once)."""
         for k, p in self.params.items():
             rows = slice(round(lo * len(p)), round(hi * len(p)))
             state = {s: a[rows] for s, a in self.state[k].items()}          # views

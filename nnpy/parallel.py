@@ -1,7 +1,9 @@
 """Where nnpy uses more than one core: a training step on two half batches at once.
 
 This is the only module that starts threads or sets OpenBLAS's thread count; the layers,
-losses and optimizers stay plain numpy, and importing nnpy changes nothing.
+losses and optimizers stay plain numpy, and importing nnpy changes nothing.  Its callers:
+the learning step (rl/dqn.py), the training loop's use_threads (rl/train.py), and the
+benchmark that times the step (bench/engine.py).
 
 Data parallelism, as multi-GPU trainers do it, on the cores of one CPU.  The minibatch
 is cut into two halves; each half goes forward and backward through its own replica of
@@ -13,12 +15,12 @@ examples:
 
 numpy lets go of the GIL inside matrix multiplies, copies and elementwise operations, so
 two Python threads running one half each use two cores.  The batch is cut in two however
-many threads there are, and every multiply runs on one OpenBLAS thread, so the numbers
-are the same on one core as on two, bit for bit; they differ from a full-batch step only
+many threads there are, and after use_threads every multiply runs on one OpenBLAS thread,
+so the numbers are the same on one core as on two, bit for bit; they differ from a full-batch step only
 by float rounding (the same sums, added in another order).
 
-    use_threads(n)           the training process's cores: n threads for the halves,
-                             OpenBLAS on one thread (two threads each asking OpenBLAS for
+    use_threads(n)           the training process's cores: the halves on two threads
+                             (n > 1) or one after the other (n = 1), OpenBLAS on one thread (two threads each asking OpenBLAS for
                              both cores would take turns instead of running at once)
     HalfBatches(net)         net's forward and backward, each on two half batches at once
     step_in_halves(opt, g)   opt.step(g), each parameter's first half of rows on one thread
@@ -102,7 +104,8 @@ def both(f, g) -> tuple:
 
 def replica(net):
     """A copy of net with caches and gradients of its own that shares net's parameters and
-    every array a layer holds (a noisy layer's noise): the same function, a separate pass."""
+    every array a layer holds (a noisy layer's noise, drawn in place): the same function, a
+    separate pass.  Flags are copied, not shared: set_noise(net, False) does not reach it."""
     shared = [*net.parameters().values(),
               *(v for layer in net.leaf_layers() for v in vars(layer).values() if isinstance(v, np.ndarray))]
     return copy.deepcopy(net, memo={id(a): a for a in shared})
@@ -139,6 +142,7 @@ class HalfBatches:
 
 def step_in_halves(optimizer, grads: dict) -> None:
     """optimizer.step(grads), the first half of every parameter's rows updated on one thread
-    and the second half on the other: the same numbers as one whole step, bit for bit."""
+    and the second half on the other: the same numbers as one whole step, bit for bit
+    (Optimizer.step is t += 1, then update_rows over all rows)."""
     optimizer.t += 1
     both(lambda: optimizer.update_rows(grads, 0.0, 0.5), lambda: optimizer.update_rows(grads, 0.5, 1.0))

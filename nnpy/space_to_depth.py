@@ -27,7 +27,7 @@ block pixels that fed it (the adjoint of the shifted adds),
 
 then dwb = xb^T @ dy and dxb = dy @ wb^T, and depth-to-space undoes the
 blocks.  No col2im: its KH·KW strided adds of (KW·C)-float runs were the
-slowest part of the old backward.
+slowest part of the im2col backward.
 
 Space-to-depth is faster than im2col on all four DQN layers but one backward
 (docs/PERFORMANCE.md has the figures); the tests hold it against im2col and the loops.
@@ -83,8 +83,7 @@ def conv_s2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int, scale:
     The multiply is done transposed, y^T = wb^T @ xb^T, one row per (di, dj, f) and one column
     per block pixel r = (n·HB + I)·WB + J.  Moving a block pixel by (di, dj) moves its column by
     di·WB + dj, so each shifted add is one long contiguous slice of a row; in the untransposed
-    y each would be N·OH·OW runs of F floats, and numpy's cost per run made the 8x8/4 layer's
-    forward 30% slower.  Columns whose (I, J) lies past (OH, OW) sum garbage and are dropped.
+    y each would be N·OH·OW short runs of F floats, and numpy pays for every run.  Columns whose (I, J) lies past (OH, OW) sum garbage and are dropped.
     """
     n, h, wd, c = x.shape
     k, _, _, f = w.shape

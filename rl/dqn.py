@@ -66,12 +66,12 @@ class DQNAgent:
         self.noisy = bool(noisy_layers(net))                    # noisy nets explore by their weights
         self.updates = 0
         self.td_error = None                                    # δ = Q(s, a; θ) − y of the last learn
-        # θ and θ⁻ as learn runs them: on two half batches at once, or whole
-        split = HalfBatches if half_batches else (lambda network: network)
-        self.learning_online = split(self.online)
-        self.learning_target = split(self.target) if target_network else self.learning_online
-        self.optimizer_step = (lambda grads: step_in_halves(optimizer, grads)) if half_batches \
-            else (optimizer.step if optimizer is not None else None)
+        # θ and θ⁻ as learn runs them, and the optimizer's step: whole, or in two halves at once
+        self.learning_online, self.learning_target = self.online, self.target
+        self.half_batches = half_batches
+        if half_batches:
+            self.learning_online = HalfBatches(self.online)
+            self.learning_target = HalfBatches(self.target) if target_network else self.learning_online
 
     def prep(self, obs: np.ndarray) -> np.ndarray:
         """obs (B, ...) of any dtype -> network input in the network's float dtype."""
@@ -104,6 +104,8 @@ class DQNAgent:
         if self.opt is None:
             raise ValueError("this DQNAgent was built without an optimizer: it can act, not learn")
         if self.noisy:
+            if noise_rng is None:
+                raise ValueError("a noisy network learns with new noise each step: pass noise_rng")
             reset_noise(self.online, noise_rng)
             if self.target is not self.online:
                 reset_noise(self.target, noise_rng)
@@ -123,7 +125,10 @@ class DQNAgent:
         grads = self.online.gradients()
         if self.max_grad_norm > 0:
             clip_grad_norm(grads, self.max_grad_norm)
-        self.optimizer_step(grads)              # self.opt.step(grads), in two halves with half_batches
+        if self.half_batches:
+            step_in_halves(self.opt, grads)     # self.opt.step(grads), its rows in two halves at once
+        else:
+            self.opt.step(grads)
         self.updates += 1
         return loss
 

@@ -54,7 +54,9 @@ class DQNConfig:
     seed: int = 0
     """seed for network initialisation, environments, exploration and replay sampling"""
     threads: int = 0
-    """CPU cores for the learning step (0 = every core); the results do not depend on it"""
+    """threads for the learning step, 1 or 2 (0: two if there are); results do not change
+
+    The Atari step is cut into two halves, so more than two threads would have nothing to do."""
     steps: int = 50_000
     """environment steps to train for (agent steps; an Atari step is 4 frames)"""
     buffer_size: int = 50_000
@@ -138,7 +140,8 @@ class DQNConfig:
     """prioritized replay (Schaul et al. 2016): draw transitions ∝ (|δ| + ε)^α
 
     The proportional variant; each loss is weighted by (N P(i))^−β / max w, β annealed
-    linearly from priority_beta0 to 1 over --steps."""
+    linearly from priority_beta0 to 1 over --steps (so a --resume that changes --steps
+    changes the rest of the schedule)."""
     priority_alpha: float = 0.6
     """α of prioritized replay: 0 is uniform, 1 fully by priority (Schaul et al.: 0.6)"""
     priority_beta0: float = 0.4
@@ -157,8 +160,9 @@ class DQNConfig:
         return dataclasses.replace(self, buffer_size=1, batch_size=1, train_every=1, gradient_steps=1)
 
     def cores(self) -> int:
-        """The threads the learning step runs on: threads, or every CPU this process may use."""
-        return self.threads or len(os.sched_getaffinity(0))
+        """The threads the learning step runs on: threads, or as many of this process's CPUs as
+        there are halves of a batch (two)."""
+        return min(self.threads or len(os.sched_getaffinity(0)), 2)
 
     def run_name(self) -> str:
         """The default run folder is runs/<run_name()>, e.g. runs/cartpole-0."""

@@ -2,12 +2,14 @@
 
     initialise replay memory D, Q-network θ, target network θ⁻ = θ
     for t = 0, 1, ..., steps - 1:
-        act:      a_t = a random action with probability ε(t), else argmax_a Q(s_t, a; θ);
+        act:      a_t = a random action with probability ε(t), else argmax_a Q(s_t, a; θ)
+                  (noisy nets: ε(t) falls to 0 and θ's noise is drawn anew for every action);
                   play it, observe r_t, s_{t+1} and whether the episode ended
         store:    (s_t, a_t, r_t, s_{t+1}, terminated) in D
         learn:    every train_every steps, gradient_steps times:
                   sample a minibatch (s, a, R, s', terminated, γ^m) from D and take one step on
                       L(θ) = mean ℓ(Q(s, a; θ) − y),   y = R + γ^m (1 − terminated) max_a' Q(s', a'; θ⁻)
+                  (prioritized replay: sampled ∝ p^α, L = 1/B Σ w_j ℓ_j, then p_j = |δ_j| + ε)
         sync:     every C = target_update_every steps:  θ⁻ <- θ
         evaluate: every eval_every steps: greedy episodes on a separate environment; keep the best θ
         log:      every log_every steps (and after each evaluation): a progress.csv row, with the
@@ -27,7 +29,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from nnpy import OPTIMIZERS, Sequential, set_noise
+from nnpy import OPTIMIZERS, Sequential, noise_off
 from nnpy.optim import Optimizer
 from nnpy.parallel import use_threads
 from nnpy.summary import summary
@@ -191,12 +193,9 @@ def evaluate(agent: DQNAgent, env, episodes: int, epsilon: float, seed: int) -> 
     the first episode's reset seeds the env, the others go on from there.  (One reset per
     episode: on Atari a second reset would press FIRE in the middle of the game.)"""
     rng = np.random.default_rng(seed)
-    set_noise(agent.online, False)              # a noisy network is judged by its mean weights
-    try:
+    with noise_off(agent.online):               # a noisy network is judged by its mean weights
         return [play_episode(agent, env, epsilon, rng, seed=seed if k == 0 else None)
                 for k in range(episodes)]
-    finally:
-        set_noise(agent.online, True)
 
 
 def no_learning_warning(steps_to_go: int, learning_starts: int) -> str | None:
@@ -278,7 +277,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     """
     rng = np.random.default_rng(cfg.seed)
     net = task.build_net(rng)                                              # θ
-    use_threads(cfg.cores())
+    use_threads(cfg.cores() if task.half_batches else 1)
     agent = DQNAgent(net, make_optimizer(cfg, net.parameters()), cfg.loss, cfg.double,
                      cfg.max_grad_norm, task.input_scale, cfg.target_network,
                      task.half_batches)                                    # θ, θ⁻ = θ, optimizer
@@ -339,7 +338,8 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
                                                    time.monotonic() - started)
             # log
             if run.step % cfg.log_every == 0 or evaluated is not None:
-                run.record_avg_max_q(average_max_q(agent.q_values, held_out))
+                with noise_off(agent.online):             # a noisy net: its mean weights
+                    run.record_avg_max_q(average_max_q(agent.q_values, held_out))
                 folder.log(run, epsilon, evaluated)
             folder.show(run, epsilon)
             if run.step % cfg.checkpoint_every == 0:

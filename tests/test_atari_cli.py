@@ -93,6 +93,7 @@ def cartpole_checkpoint(tmp_path_factory) -> str:
     (["--arch", "resnet"], "argument --arch: invalid choice: 'resnet'"),
     (["--steps", "0"], "--steps must be a positive integer, got 0"),
     (["--noop-max", "-1"], "--noop-max must be 0 or more, got -1"),
+    (["--batch-size", "1"], "--batch-size must be 2 or more, got 1"),
     (["--eval", "{tmp}/missing.npz"], "does not exist"),
     (["--eval", "{cartpole}"], "was trained on 'CartPole-v1', not 'ALE/Pong-v5'"),
     (["--eval", "{cartpole}", "--arch", "dqn2015"], "so it would ignore --arch; with --eval give only "

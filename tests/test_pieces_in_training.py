@@ -104,3 +104,22 @@ def test_cartpole_trains_with_prioritized_replay(tmp_path):
                   "--eval-episodes", "1", "--final-eval-episodes", "1", "--prioritized", "true", "--out", out)
     assert done.returncode == 0, done.stderr
     assert read_json(os.path.join(out, "config.json"))["prioritized"]
+
+
+def test_noise_off_runs_the_mean_network_and_puts_each_layers_noise_back():
+    from nnpy import noise_off
+    net = build_net("dqn2013", 6, np.random.default_rng(0), noisy=True, dueling=True)
+    layers = noisy_layers(net)
+    layers[0].noise = False                     # a mixed state comes back as it was
+    with noise_off(net):
+        assert not any(layer.noise for layer in layers)
+    assert [layer.noise for layer in layers] == [False] + [True] * (len(layers) - 1)
+
+
+def test_a_noisy_agent_refuses_to_learn_without_a_noise_generator():
+    import pytest
+    from test_parallel import screens_batch
+    net = build_net("dqn2013", 6, np.random.default_rng(0), noisy=True)
+    agent = DQNAgent(net, Adam(net.parameters(), lr=1e-4), input_scale=1 / 255)
+    with pytest.raises(ValueError, match="noise_rng"):
+        agent.learn(screens_batch(np.random.default_rng(1)))
