@@ -16,12 +16,13 @@ examples:
 numpy lets go of the GIL inside matrix multiplies, copies and elementwise operations, so
 two Python threads running one half each use two cores.  The batch is cut in two however
 many threads there are, and after use_threads every multiply runs on one OpenBLAS thread,
-so the numbers are the same on one core as on two, bit for bit; they differ from a full-batch step only
-by float rounding (the same sums, added in another order).
+so the numbers are the same on one core as on two, bit for bit; they differ from a
+full-batch step only by float rounding (the same sums, added in another order).
 
     use_threads(n)           the training process's cores: the halves on two threads
-                             (n > 1) or one after the other (n = 1), OpenBLAS on one thread (two threads each asking OpenBLAS for
-                             both cores would take turns instead of running at once)
+                             (n > 1) or one after the other (n = 1), OpenBLAS on one
+                             thread (two threads each asking OpenBLAS for both cores
+                             would take turns instead of running at once)
     HalfBatches(net)         net's forward and backward, each on two half batches at once
     step_in_halves(opt, g)   opt.step(g), each parameter's first half of rows on one thread
                              and the rest on the other (the update is elementwise)
