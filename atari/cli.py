@@ -90,6 +90,13 @@ class AtariConfig(DQNConfig):
     """ε while evaluating; a little randomness avoids deterministic loops"""
     final_eval_episodes: int = 10
     """games in the final evaluation of the best network"""
+    sticky_eval_episodes: int = 10
+    """then games with sticky actions (p = 0.25), to see if it reacts or replays a timing"""
+    eval_give_up: bool = True
+    """end an evaluation once +18 is out of reach: more than 3 points a game lost in all
+
+    Mostly one or two games instead of five before the network is near the goal, so the
+    evaluations cost less of the run; one that can still reach +18 plays every game."""
     confirm_episodes: int = 5
     """games more when an evaluation reaches +18, all scored together: 5 are too few
 
@@ -134,9 +141,10 @@ def make_task(cfg: AtariConfig) -> Task:
                    noop_max=cfg.noop_max, luminance=cfg.luminance)
     n_actions = AtariEnv(rom, **options).n_actions
 
-    def make_eval_env(seed: int, render: bool = False) -> AtariEnv:
+    def make_eval_env(seed: int, render: bool = False, sticky: bool = cfg.sticky_actions) -> AtariEnv:
         # whole games with the true score: no life-loss terminals, no clipping
-        return AtariEnv(rom, seed=seed, life_loss_terminal=False, clip_rewards=False, **options)
+        return AtariEnv(rom, seed=seed, life_loss_terminal=False, clip_rewards=False,
+                        **{**options, "sticky_actions": sticky})
 
     return Task(
         env_id=env_id(rom),
@@ -148,6 +156,9 @@ def make_task(cfg: AtariConfig) -> Task:
         input_scale=1 / 255,
         half_batches=True,                  # the conv nets keep two cores busy; CartPole's MLP does not
         reward_threshold=18.0 if rom == "pong" else None,   # this project's goal for Pong
+        max_return=21.0 if rom == "pong" else None,         # 21-0
+        # a sticky run's final evaluation is sticky already
+        make_sticky_eval_env=None if cfg.sticky_actions else lambda seed: make_eval_env(seed, sticky=True),
         policy_meta={"game": rom, "arch": cfg.arch, "full_action_space": cfg.full_action_space,
                      "luminance": cfg.luminance},
     )

@@ -44,8 +44,9 @@ class DQNConfig:
         ("the target network", ("target_update_every", "tau", "target_network")),
         ("exploration", ("eps_start", "eps_end", "eps_decay_steps")),
         ("evaluation, the best network and the early stop", (
-            "eval_every", "eval_episodes", "eval_epsilon", "confirm_episodes", "final_eval_episodes",
-            "stop_after_solved", "stop_margin", "best_over")),
+            "eval_every", "eval_episodes", "eval_epsilon", "confirm_episodes", "eval_give_up",
+            "final_eval_episodes", "sticky_eval_episodes", "stop_after_solved", "stop_margin",
+            "best_over")),
         ("the Atari environment", ("full_action_space", "sticky_actions", "noop_max", "luminance")),
         ("logging and checkpoints", ("log_every", "checkpoint_every")),
         ("speed", ("threads",)),
@@ -117,8 +118,21 @@ class DQNConfig:
 
     Luck on a few episodes then counts for less. The extra episodes are other ones, the same
     every time; a lucky few episodes then neither count as solved nor become the best network."""
+    eval_give_up: bool = False
+    """end an evaluation once its mean can no longer reach the goal (needs a highest score)
+
+    Pong: 5 games at +18 allow 15 points short of 21-0 in all; once more are lost, the games
+    left cannot lift the mean to +18, so they are not played. An evaluation that can still
+    pass plays every game; one that gave up reports the mean of the games it played and how
+    many (progress.csv's eval_episodes)."""
     final_eval_episodes: int = 20
     """episodes of the final evaluation of the best network"""
+    sticky_eval_episodes: int = 0
+    """after the final evaluation, the best network's episodes with sticky actions (0 = none)
+
+    Atari: the previous action repeats with probability 0.25 at each frame (Machado et al.
+    2018), so a network that only replays a timing learned in the deterministic emulator
+    shows it. In summary.json as sticky_eval_mean_return; not played by a sticky run."""
     log_every: int = 1_000
     """environment steps between progress.csv rows / printed lines"""
     checkpoint_every: int = 10_000
@@ -182,6 +196,7 @@ class DQNConfig:
             "log_every": POSITIVE, "checkpoint_every": POSITIVE,
             "seed": AT_LEAST_0, "threads": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
             "stop_after_solved": AT_LEAST_0, "confirm_episodes": AT_LEAST_0,
+            "sticky_eval_episodes": AT_LEAST_0,
             "best_over": POSITIVE, "stop_margin": AT_LEAST_0,
             "gamma": PROBABILITY, "priority_alpha": PROBABILITY, "priority_beta0": PROBABILITY,
             "lr": (lambda v: v > 0, "> 0"),

@@ -43,6 +43,12 @@ class PrioritizedReplay:
         self.valid = np.zeros(memory.capacity, dtype=bool)            # (C,) slot holds a sampleable step
         self.max_priority = 1.0                                       # the largest p^α given so far
 
+    @staticmethod
+    def bytes_per_slot(capacity: int) -> int:
+        """What prioritizing adds to each of `capacity` slots, rounded up: the sum-tree's
+        nodes (between 16 and 32 bytes a slot) and the valid flag (1 byte)."""
+        return -(-SumTree.bytes_for(capacity) // capacity) + 1
+
     @property
     def rng(self) -> np.random.Generator:
         return self.memory.rng

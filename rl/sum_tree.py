@@ -25,9 +25,19 @@ class SumTree:
         if capacity < 1:
             raise ValueError(f"sum-tree capacity must be >= 1, got {capacity}")
         self.capacity = capacity
-        self.depth = int(np.ceil(np.log2(capacity))) if capacity > 1 else 0
+        self.depth = SumTree.depth_for(capacity)
         self.first_leaf = 2 ** self.depth                       # L: node of leaf 0
         self.nodes = np.zeros(2 * self.first_leaf)              # (2L,) node 0 unused, node 1 the root
+
+    @staticmethod
+    def depth_for(capacity: int) -> int:
+        """log2 L, L the smallest power of two >= capacity."""
+        return int(np.ceil(np.log2(capacity))) if capacity > 1 else 0
+
+    @staticmethod
+    def bytes_for(capacity: int) -> int:
+        """The nodes' size for `capacity` leaves: 2L float64 (asked before allocating)."""
+        return 2 * 2 ** SumTree.depth_for(capacity) * 8
 
     @property
     def total(self) -> float:

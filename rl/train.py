@@ -66,6 +66,8 @@ class Task:
     input_scale: float = 1.0                # obs * input_scale = network input
     half_batches: bool = False              # learn on two half batches at once (nnpy/parallel.py)
     reward_threshold: float | None = None   # "solved" when an evaluation reaches this
+    max_return: float | None = None         # the highest score an episode can have (Pong: 21)
+    make_sticky_eval_env: Callable[[int], Any] | None = None   # seed -> the eval env, sticky actions
     policy_meta: dict = field(default_factory=dict)   # stored in best.npz for --eval
 
 
@@ -139,6 +141,8 @@ class Result:
     final_eval_mean_return: float | None        # None if interrupted (no final evaluation)
     final_eval_episodes: int
     final_eval_returns: list
+    sticky_eval_mean_return: float | None       # the same network on sticky-action games (None:
+    sticky_eval_returns: list                   # not played, e.g. the run itself was sticky)
     best_eval_mean_return: float | None         # the best network's score (see RunState.record_eval)
     best_eval_step: int | None
     solved_at_step: int | None
@@ -188,14 +192,34 @@ def play_episode(agent: DQNAgent, env, epsilon: float, rng: np.random.Generator,
     return total
 
 
-def evaluate(agent: DQNAgent, env, episodes: int, epsilon: float, seed: int) -> list[float]:
+def evaluate(agent: DQNAgent, env, episodes: int, epsilon: float, seed: int,
+             give_up: Callable[[list[float]], bool] | None = None) -> list[float]:
     """Returns of `episodes` episodes on a separate env, seeded the same way every time:
     the first episode's reset seeds the env, the others go on from there.  (One reset per
-    episode: on Atari a second reset would press FIRE in the middle of the game.)"""
+    episode: on Atari a second reset would press FIRE in the middle of the game.)  With
+    give_up, the evaluation ends early, after the first episode at which give_up(returns so
+    far) is True: fewer than `episodes` returns come back."""
     rng = np.random.default_rng(seed)
+    returns = []
     with noise_off(agent.online):               # a noisy network is judged by its mean weights
-        return [play_episode(agent, env, epsilon, rng, seed=seed if k == 0 else None)
-                for k in range(episodes)]
+        for k in range(episodes):
+            returns.append(play_episode(agent, env, epsilon, rng, seed=seed if k == 0 else None))
+            if give_up is not None and give_up(returns):
+                break
+    return returns
+
+
+def out_of_reach(returns: list[float], episodes: int, goal: float, max_return: float) -> bool:
+    """Can the mean over `episodes` episodes no longer reach goal, whatever the ones still to
+    play score?  With k played and each still to come scoring at most G_max:
+
+        Σ_{i≤k} G_i + (episodes − k) G_max  <  episodes · goal
+
+    i.e. the points short of a perfect score, Σ (G_max − G_i), exceed episodes (G_max − goal).
+    Pong (G_max = 21, goal 18, 5 games): once the games played fell 16 points short of 21-0
+    in all.  An evaluation that stops here could not have passed, so stopping it changes no
+    verdict; the mean of the games it played is what it reports."""
+    return sum(returns) + (episodes - len(returns)) * max_return < episodes * goal
 
 
 def no_learning_warning(steps_to_go: int, learning_starts: int) -> str | None:
@@ -354,26 +378,38 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
 
 
 def evaluate_and_keep_best(agent: DQNAgent, best_net: Sequential, eval_env, run: RunState,
-                           cfg: DQNConfig, task: Task, folder: RunFolder, wall_seconds: float) -> float:
+                           cfg: DQNConfig, task: Task, folder: RunFolder, wall_seconds: float) -> list[float]:
     """Play cfg.eval_episodes greedy episodes (the same ones every time), and if their mean
     reaches the task's goal, cfg.confirm_episodes more; if the mean over all of them is the
-    best so far, copy θ into best_net and save it as best.npz.  Returns that mean.
+    best so far, copy θ into best_net and save it as best.npz.  Returns the episodes' returns.
 
     Why confirm: on Pong a network that wins 5 games by +20 can average under +17 over the
     final evaluation's 10 (results/pong/experiments/unconfirmed-seed-1: +20.4 at 150k steps,
     then +16.9).  Confirming narrows that luck; it does not remove it (the same network
-    scored +19.9 on its 10), which is what stop_margin and best_over in record_eval are for."""
+    scored +19.9 on its 10), which is what stop_margin and best_over in record_eval are for.
+
+    With cfg.eval_give_up (and a task that knows its highest score), either part stops as
+    soon as the goal is out of reach (out_of_reach): a network far from the goal plays one
+    or two games instead of five, and one that reaches it plays every game."""
     check_weights(agent, run)                  # never play or keep a NaN network
-    returns = evaluate(agent, eval_env, cfg.eval_episodes, cfg.eval_epsilon, cfg.seed + EVAL_SEED)
-    if cfg.confirm_episodes and reaches_goal(float(np.mean(returns)), task.reward_threshold):
-        returns += evaluate(agent, eval_env, cfg.confirm_episodes, cfg.eval_epsilon, cfg.seed + CONFIRM_SEED)
-    mean = float(np.mean(returns))
-    if run.record_eval(mean, task.reward_threshold, wall_seconds,
+    goal, can_give_up = task.reward_threshold, cfg.eval_give_up and task.max_return is not None
+
+    def give_up(total: int, played_before: list[float]):
+        if not can_give_up or goal is None:
+            return None
+        return lambda returns: out_of_reach(played_before + returns, total, goal, task.max_return)
+
+    n, m = cfg.eval_episodes, cfg.confirm_episodes
+    returns = evaluate(agent, eval_env, n, cfg.eval_epsilon, cfg.seed + EVAL_SEED, give_up(n, []))
+    if m and len(returns) == n and reaches_goal(float(np.mean(returns)), goal):
+        returns += evaluate(agent, eval_env, m, cfg.eval_epsilon, cfg.seed + CONFIRM_SEED,
+                            give_up(n + m, list(returns)))
+    if run.record_eval(float(np.mean(returns)), goal, wall_seconds,
                        stop_margin=cfg.stop_margin, best_over=cfg.best_over):
         best_net.load_weights_from(agent.online)
         folder.save_best(best_net)
     folder.plot(run)
-    return mean
+    return returns
 
 
 def save_checkpoint(agent: DQNAgent, run: RunState, act_rng: np.random.Generator, memory,
@@ -410,25 +446,35 @@ def finish(run: RunState, cfg: DQNConfig, task: Task, agent: DQNAgent, best_net:
     try:
         final = evaluate(best, eval_env, cfg.final_eval_episodes, cfg.eval_epsilon,
                          cfg.seed + FINAL_EVAL_SEED)
+        sticky = []
+        if cfg.sticky_eval_episodes and task.make_sticky_eval_env is not None:
+            # the same network where the previous action sometimes repeats: does it react or
+            # only replay a timing it learned in a deterministic emulator?
+            sticky = evaluate(best, task.make_sticky_eval_env(cfg.seed + FINAL_EVAL_SEED),
+                              cfg.sticky_eval_episodes, cfg.eval_epsilon, cfg.seed + FINAL_EVAL_SEED)
     except KeyboardInterrupt:
         raise EvaluationInterrupted(f"interrupted during the final evaluation; training itself is "
                                     f"complete ({run.step:,} steps, checkpoint.npz saved)") from None
     folder.plot(run)
     run.wall_seconds = time.monotonic() - started
-    result = result_of(run, cfg, task, agent, final)
+    result = result_of(run, cfg, task, agent, final, sticky)
     folder.save_summary(result)
+    sticky_text = f", {np.mean(sticky):.1f} with sticky actions ({len(sticky)} episodes)" if sticky else ""
     folder.message(f"done: final eval mean return {result.final_eval_mean_return:.1f} over "
-                   f"{len(final)} episodes ({played}); {format_duration(result.wall_seconds)}")
+                   f"{len(final)} episodes{sticky_text} ({played}); {format_duration(result.wall_seconds)}")
     folder.message(f"wrote {folder.dir}/: {', '.join(run_files(folder.dir))}")
     return result
 
 
-def result_of(run: RunState, cfg: DQNConfig, task: Task, agent: DQNAgent, final_returns: list) -> Result:
+def result_of(run: RunState, cfg: DQNConfig, task: Task, agent: DQNAgent, final_returns: list,
+              sticky_returns: list = ()) -> Result:
     return Result(
         env=task.env_id, seed=cfg.seed, steps=run.step, episodes=run.episode,
         wall_seconds=round(run.wall_seconds, 2),
         final_eval_mean_return=float(np.mean(final_returns)) if final_returns else None,
         final_eval_episodes=len(final_returns), final_eval_returns=[float(x) for x in final_returns],
+        sticky_eval_mean_return=float(np.mean(sticky_returns)) if len(sticky_returns) else None,
+        sticky_eval_returns=[float(x) for x in sticky_returns],
         best_eval_mean_return=run.best_eval, best_eval_step=run.best_step,
         solved_at_step=run.solved_at_step, solved_at_seconds=run.solved_at_seconds,
         last_eval_mean_return=run.eval_returns[-1] if run.eval_steps and run.eval_steps[-1] == run.step else None,

@@ -21,7 +21,7 @@ from rl.train import FINAL_EVAL_SEED
 
 SMALL = ["--game", "pong", "--steps", "1200", "--buffer-size", "2000", "--learning-starts", "300",
          "--batch-size", "8", "--train-every", "4", "--eval-every", "1200", "--eval-episodes", "1",
-         "--final-eval-episodes", "1", "--log-every", "400"]
+         "--final-eval-episodes", "1", "--sticky-eval-episodes", "1", "--log-every", "400"]
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,8 @@ def test_a_short_pong_run_writes_every_file(trained):
     # 1,200 steps teach nothing yet: the built-in opponent wins by a wide margin (a sign error
     # in the score, or a clipped score, would not look like this)
     assert summary["final_eval_episodes"] == 1 and summary["final_eval_mean_return"] <= -15
+    # then the same network where the previous action sometimes repeats (not a copy of the above)
+    assert len(summary["sticky_eval_returns"]) == 1 and summary["sticky_eval_mean_return"] <= -15
     assert summary["best_eval_step"] == 1200
     assert summary["gradient_updates"] == (1200 - 300) // 4     # one every 4 steps from step 300
     rows = read_csv(os.path.join(trained, "progress.csv"))
@@ -118,3 +120,10 @@ def test_the_next_command_names_the_game_and_the_options_the_network_was_trained
         "python run.py atari --game breakout --sticky-actions true --eval runs/b/checkpoint.npz "
         "--episodes 1 --gif runs/b/episode.gif")
     assert watch_command(COMMAND, AtariConfig(), "runs/p").startswith("python run.py atari --eval ")
+
+
+def test_the_sticky_evaluation_plays_sticky_games_and_a_sticky_run_has_none():
+    plain = COMMAND.make_task(AtariConfig())
+    assert plain.make_sticky_eval_env(0).ale.getFloat("repeat_action_probability") == 0.25
+    assert plain.make_eval_env(0).ale.getFloat("repeat_action_probability") == 0.0
+    assert COMMAND.make_task(AtariConfig(sticky_actions=True)).make_sticky_eval_env is None

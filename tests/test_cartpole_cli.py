@@ -378,10 +378,10 @@ def test_ctrl_c_in_the_final_evaluation_is_not_called_an_interruption_of_trainin
     import rl.train
     play = rl.train.evaluate
 
-    def evaluate(agent, env, episodes, epsilon, seed):
+    def evaluate(agent, env, episodes, epsilon, seed, give_up=None):
         if seed == FINAL_EVAL_SEED:                 # seed 0's final evaluation
             raise KeyboardInterrupt
-        return play(agent, env, episodes, epsilon, seed)
+        return play(agent, env, episodes, epsilon, seed, give_up)
     monkeypatch.setattr(rl.train, "evaluate", evaluate)
     out = str(tmp_path / "final")
     assert main([*SMALL, "--out", out, "--quiet"]) == 130

@@ -136,3 +136,11 @@ def test_eps_must_be_positive_and_the_memory_empty():
     fill(memory, 1)
     with pytest.raises(ValueError, match="wrap an empty memory"):
         PrioritizedReplay(memory)
+
+
+@pytest.mark.parametrize("capacity", [1, 5, 8, 1000, 100_000])
+def test_the_memory_check_counts_what_prioritizing_allocates(capacity):
+    pr = PrioritizedReplay(ReplayMemory(capacity, (1,), np.float32, 0.9, 1, seed=0))
+    allocated = pr.tree.nodes.nbytes + pr.valid.nbytes
+    assert capacity * PrioritizedReplay.bytes_per_slot(capacity) >= allocated
+    assert PrioritizedReplay.bytes_per_slot(capacity) <= 2 * 2 * 8 + 1 + 1     # at most 2L <= 4·capacity nodes

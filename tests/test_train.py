@@ -10,7 +10,7 @@ from rl.cli.cartpole import CartPoleConfig, build_mlp, make_task
 from rl.dqn import DQNAgent
 from rl.cli.checkpoints import save_policy
 from rl.train import (CONFIRM_SEED, EVAL_SEED, FINAL_EVAL_SEED, RunState, evaluate, evaluate_and_keep_best,
-                      make_optimizer, solved_for_good, train)
+                      make_optimizer, out_of_reach, solved_for_good, train)
 
 
 def test_centered_rmsprop_reproduces_the_papers_update_on_a_summed_gradient():
@@ -138,8 +138,8 @@ def test_an_evaluation_at_the_goal_counts_only_once_other_episodes_confirm_it():
         task = dataclasses.replace(make_task(cfg), reward_threshold=threshold)
         net = build_mlp(8, np.random.default_rng(0))
         agent, env, run, folder = DQNAgent(net, make_optimizer(cfg, net.parameters())), TwoFacedEnv(), RunState(), Folder()
-        mean = evaluate_and_keep_best(agent, agent.online.copy(), env, run, cfg, task, folder, 1.0)
-        return mean, env.episodes, run, folder.saved
+        returns = evaluate_and_keep_best(agent, agent.online.copy(), env, run, cfg, task, folder, 1.0)
+        return float(np.mean(returns)), env.episodes, run, folder.saved
 
     # five lucky games reach +18; five more say +15 over ten: not solved, though still the best
     mean, episodes, run, saved = evaluate_once(confirm_episodes=5, threshold=18.0)
@@ -196,3 +196,65 @@ def test_evaluate_resets_once_per_episode_and_seeds_only_the_first():
     agent = DQNAgent(build_mlp(8, np.random.default_rng(0)))
     assert evaluate(agent, env, episodes=4, epsilon=0.0, seed=123) == [3.0] * 4
     assert env.resets == [123, None, None, None]
+
+
+class ScriptedGames:
+    """An evaluation env whose episodes score scores[0], scores[1], ... from the evaluation's
+    seeded reset, and scores[5], scores[6], ... from the confirming one's."""
+
+    def __init__(self, scores):
+        self.scores, self.k = list(scores), -1
+
+    def reset(self, seed=None):
+        self.k = {None: self.k + 1, EVAL_SEED: 0, CONFIRM_SEED: 5}[seed]
+        return np.zeros(4, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(4, np.float32), float(self.scores[self.k]), True, False, {}
+
+
+def give_up_setup(scores, confirm_episodes=0, give_up=True):
+    cfg = CartPoleConfig(seed=0, eval_episodes=5, confirm_episodes=confirm_episodes, eval_give_up=give_up)
+    task = dataclasses.replace(make_task(cfg), reward_threshold=18.0, max_return=21.0)
+    net = build_mlp(8, np.random.default_rng(0))
+    agent = DQNAgent(net, make_optimizer(cfg, net.parameters()))
+
+    class Folder:
+        def save_best(self, net):
+            pass
+
+        def plot(self, run):
+            pass
+
+    run = RunState()
+    returns = evaluate_and_keep_best(agent, agent.online.copy(), ScriptedGames(scores), run, cfg, task,
+                                     Folder(), 1.0)
+    return returns, run
+
+
+def test_an_evaluation_gives_up_once_the_goal_is_out_of_reach():
+    # 5 games at +18 allow 5 × 3 = 15 points short of 21 in all
+    assert give_up_setup([-21] * 5)[0] == [-21]                  # 42 short after one game
+    assert give_up_setup([10] * 5)[0] == [10, 10]                # 11 short, then 22
+    assert give_up_setup([18, 18, 18, 18, 17])[0] == [18, 18, 18, 18, 17]   # 15 short: 16 only at the end
+    assert give_up_setup([21, 21, 21, 21, 5])[0] == [21, 21, 21, 21, 5]     # every game played
+    returns, run = give_up_setup([6, 21, 21, 21, 21])           # 15 short: exactly +18 still possible
+    assert returns == [6, 21, 21, 21, 21] and run.solved_at_step == 0
+    # the confirming games are scored with the first five: 10 games allow 30 short in all
+    returns, run = give_up_setup([21] * 5 + [10] * 5, confirm_episodes=5)
+    assert returns == [21] * 5 + [10] * 3 and run.solved_at_step is None
+    # without give-up every game is played
+    assert give_up_setup([-21] * 5, give_up=False)[0] == [-21] * 5
+
+
+def test_giving_up_never_changes_whether_an_evaluation_reaches_the_goal():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        scores = list(rng.choice([-21, 0, 10, 15, 17, 18, 19, 20, 21], size=10))
+        full, full_run = give_up_setup(scores, confirm_episodes=5, give_up=False)
+        short, short_run = give_up_setup(scores, confirm_episodes=5)
+        assert short == full[:len(short)]                        # the same games, maybe fewer
+        assert (np.mean(short) >= 18) == (np.mean(full) >= 18)
+        assert short_run.solved_at_step == full_run.solved_at_step
+        if len(short) < len(full):
+            assert out_of_reach(short, len(full), 18.0, 21.0) and np.mean(short) < 18

@@ -32,6 +32,7 @@ from nnpy import CheckpointError
 
 from ..dqn import DQNAgent
 from ..dqn_config import DQNConfig
+from ..prioritized import PrioritizedReplay
 from ..train import Diverged, EvaluationInterrupted, Task, no_learning_warning, play_episode, train
 from .checkpoints import load_policy
 from .flags import OneLineParser, add_flags, flag_groups, from_args
@@ -74,8 +75,9 @@ def _check_writable(folder: str) -> None:
 #: Everything else (the network, the replay memory, ε's schedule, the seed, ...) is what the
 #: checkpoint was made with; changing it mid-run would make a different experiment, so it is
 #: refused.
-RESUME_CAN_CHANGE = ("steps", "lr", "max_grad_norm", "eval_every", "eval_episodes",
-                     "final_eval_episodes", "log_every", "checkpoint_every", "stop_after_solved", "threads")
+RESUME_CAN_CHANGE = ("steps", "lr", "max_grad_norm", "eval_every", "eval_episodes", "eval_give_up",
+                     "final_eval_episodes", "sticky_eval_episodes", "log_every", "checkpoint_every",
+                     "stop_after_solved", "threads")
 
 
 #: what `--eval PATH` uses besides the Command's env_fields: the network comes from PATH,
@@ -279,7 +281,9 @@ def run_command(argv: list[str], command: Command) -> int:
         _check_writable(out)
         # before D is allocated: np.zeros hands out pages lazily, so a memory too large for
         # this machine would otherwise be found out by the OS hours into the run
-        fits = check_replay_fits(cfg.buffer_size, task.memory_bytes_per_transition, mem_available())
+        per_slot = task.memory_bytes_per_transition + (PrioritizedReplay.bytes_per_slot(cfg.buffer_size)
+                                                       if cfg.prioritized else 0)
+        fits = check_replay_fits(cfg.buffer_size, per_slot, mem_available())
     except (UsageError, OSError, ValueError, MemoryTooSmall) as e:      # CheckpointError is a ValueError
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ from collections import deque
 from nnpy import atomic_file
 
 CSV_COLUMNS = ["step", "episode", "recent_mean_return", "epsilon", "loss", "steps_per_s",
-               "eval_mean_return", "avg_max_q"]
+               "eval_mean_return", "avg_max_q", "eval_episodes"]
 RATE_WINDOW = 10.0      # seconds of steps the live steps/s is measured over
 REDRAW = 0.25           # seconds between two redraws of the live line (and speed samples)
 

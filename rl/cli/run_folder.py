@@ -117,8 +117,9 @@ class RunFolder:
             save_policy(self.path["best.npz"], net, self.task.env_id, self.meta)
 
     # -- logging ------------------------------------------------------------------------
-    def log(self, run, epsilon: float, evaluated: float | None) -> None:
-        """A progress.csv row, and a printed line (on a terminal: only at evaluations)."""
+    def log(self, run, epsilon: float, evaluated: list[float] | None) -> None:
+        """A progress.csv row, and a printed line (on a terminal: only at evaluations).
+        evaluated: the returns of the evaluation at this step, if there was one."""
         now, (tick_time, tick_step) = time.monotonic(), self._tick
         self.steps_per_s = (run.step - tick_step) / max(now - tick_time, 1e-9)
         self._tick = (now, run.step)
@@ -129,11 +130,12 @@ class RunFolder:
                             "epsilon": f"{epsilon:.4f}",
                             "loss": "" if run.last_loss is None else f"{run.last_loss:.6f}",
                             "steps_per_s": f"{self.steps_per_s:.0f}",
-                            "eval_mean_return": "" if evaluated is None else f"{evaluated:.3f}",
-                            "avg_max_q": f"{run.avg_max_q[-1]:.4f}"})
+                            "eval_mean_return": "" if evaluated is None else f"{np.mean(evaluated):.3f}",
+                            "avg_max_q": f"{run.avg_max_q[-1]:.4f}",
+                            "eval_episodes": "" if evaluated is None else len(evaluated)})
         if self.line is not None and (evaluated is not None or not self.line.live):
             self.line.log(run.step, run.episode, recent, epsilon,
-                          extra="" if evaluated is None else f"  eval {evaluated:.1f}")
+                          extra="" if evaluated is None else f"  eval {np.mean(evaluated):.1f}")
 
     def show(self, run, epsilon: float) -> None:
         """Note the speed and redraw the live status line (at most 4 times a second)."""
