@@ -20,6 +20,7 @@ point above the goal (--stop-after-solved, --stop-margin; see
 
     python bench/pong.py --seeds 0-2
     python bench/pong.py --seeds 3 -- --arch dqn2015     (flags after -- go to run.py)
+    python bench/pong.py --seeds 0-2 --continue          (go on after an interruption)
 """
 import sys
 

@@ -76,17 +76,32 @@ def markdown_table(columns: list[Column], rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_seed(command: str, seed: int, out: str, extra: list[str]) -> dict | None:
-    """Train one seed in a fresh process; its summary.json (plus "seed"), or None if it failed."""
-    cmd = [sys.executable, os.path.join(REPO, "run.py"), command, "--seed", str(seed),
-           "--out", out, "--quiet", *extra]
+def run_seed(command: str, seed: int, out: str, extra: list[str], carry_on: bool = False) -> dict | None:
+    """Train one seed in a fresh process; its summary.json (plus "seed"), or None if it failed.
+
+    carry_on: a seed whose folder has summary.json is read back, not run again, and one with
+    only checkpoint.npz (a run stopped midway) is resumed; its wall time adds up over both."""
+    summary_path = os.path.join(out, "summary.json")
+    if carry_on and os.path.exists(summary_path):
+        print(f"seed {seed}: finished before, read from {summary_path}", flush=True)
+    else:
+        where = (["--resume", out] if carry_on and os.path.exists(os.path.join(out, "checkpoint.npz"))
+                 else ["--seed", str(seed), "--out", out])
+        cmd = [sys.executable, os.path.join(REPO, "run.py"), command, *where, "--quiet", *extra]
+        if not run_ok(cmd, seed):
+            return None
+    with open(summary_path) as f:
+        return {**json.load(f), "seed": seed}
+
+
+def run_ok(cmd: list[str], seed: int) -> bool:
+    """Run cmd; on a non-zero exit say so with its error output and return False."""
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0:
         print(f"seed {seed}: run.py exited with status {done.returncode}: {done.stderr.strip()}",
               file=sys.stderr)
-        return None
-    with open(os.path.join(out, "summary.json")) as f:
-        return {**json.load(f), "seed": seed}
+        return False
+    return True
 
 
 def main(command: str, doc: str, default_seeds: str, columns: list[Column],
@@ -98,6 +113,9 @@ def main(command: str, doc: str, default_seeds: str, columns: list[Column],
                         help=f"seeds to run, e.g. 0-4 or 0,2,5 (default: {default_seeds})")
     parser.add_argument("--out", default=f"runs/bench-{command}", metavar="DIR",
                         help=f"each seed's run folder is DIR/seed-S (default: runs/bench-{command})")
+    parser.add_argument("--continue", dest="carry_on", action="store_true",
+                        help="go on with an interrupted --out: read the seeds that finished, resume "
+                             "the one that was stopped (its wall time counts both parts)")
     args, extra = parser.parse_known_args()
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -109,7 +127,7 @@ def main(command: str, doc: str, default_seeds: str, columns: list[Column],
     rows = []
     try:
         for seed in args.seeds:
-            summary = run_seed(command, seed, os.path.join(args.out, f"seed-{seed}"), extra)
+            summary = run_seed(command, seed, os.path.join(args.out, f"seed-{seed}"), extra, args.carry_on)
             if summary is None:
                 return 1
             rows.append(summary)
