@@ -392,10 +392,12 @@ def evaluate_and_keep_best(agent: DQNAgent, best_net: Sequential, eval_env, run:
     soon as the goal is out of reach (out_of_reach): a network far from the goal plays one
     or two games instead of five, and one that reaches it plays every game."""
     check_weights(agent, run)                  # never play or keep a NaN network
-    goal, can_give_up = task.reward_threshold, cfg.eval_give_up and task.max_return is not None
+    goal = task.reward_threshold
+    can_give_up = cfg.eval_give_up and goal is not None and task.max_return is not None
 
     def give_up(total: int, played_before: list[float]):
-        if not can_give_up or goal is None:
+        """None, or: is the goal out of reach over `total` episodes, these played first?"""
+        if not can_give_up:
             return None
         return lambda returns: out_of_reach(played_before + returns, total, goal, task.max_return)
 
