@@ -34,7 +34,7 @@ from nnpy.optim import Optimizer
 from nnpy.parallel import use_threads
 from nnpy.summary import summary
 
-from .cli.progress import format_duration
+from .cli.progress import count, format_duration
 from .cli.run_folder import RunFolder, run_files
 from .dqn import DQNAgent
 from .dqn_config import DQNConfig
@@ -461,9 +461,9 @@ def finish(run: RunState, cfg: DQNConfig, task: Task, agent: DQNAgent, best_net:
     run.wall_seconds = time.monotonic() - started
     result = result_of(run, cfg, task, agent, final, sticky)
     folder.save_summary(result)
-    sticky_text = f", {np.mean(sticky):.1f} with sticky actions ({len(sticky)} episodes)" if sticky else ""
+    sticky_text = f", {np.mean(sticky):.1f} with sticky actions ({count(len(sticky), 'episode')})" if sticky else ""
     folder.message(f"done: final eval mean return {result.final_eval_mean_return:.1f} over "
-                   f"{len(final)} episodes{sticky_text} ({played}); {format_duration(result.wall_seconds)}")
+                   f"{count(len(final), 'episode')}{sticky_text} ({played}); {format_duration(result.wall_seconds)}")
     folder.message(f"wrote {folder.dir}/: {', '.join(run_files(folder.dir))}")
     return result
 

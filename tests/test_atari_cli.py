@@ -30,6 +30,8 @@ def trained(tmp_path_factory) -> str:
     out = str(tmp_path_factory.mktemp("pong") / "run")
     done = run_py("atari", *SMALL, "--out", out)
     assert done.returncode == 0, done.stderr
+    with open(out + ".stderr", "w") as f:          # what the run said, for the tests of its lines
+        f.write(done.stderr)
     return out
 
 
@@ -43,6 +45,9 @@ def test_a_short_pong_run_writes_every_file(trained):
     # then the same network where the previous action sometimes repeats (not a copy of the above)
     assert len(summary["sticky_eval_returns"]) == 1 and summary["sticky_eval_mean_return"] <= -15
     assert summary["best_eval_step"] == 1200
+    with open(trained + ".stderr") as f:
+        done = [line for line in f.read().splitlines() if line.startswith("done:")]
+    assert len(done) == 1 and " over 1 episode, " in done[0] and "sticky actions (1 episode)" in done[0]
     assert summary["gradient_updates"] == (1200 - 300) // 4     # one every 4 steps from step 300
     rows = read_csv(os.path.join(trained, "progress.csv"))
     assert [int(r["step"]) for r in rows] == [400, 800, 1200]

@@ -37,6 +37,7 @@ from ..train import Diverged, EvaluationInterrupted, Task, no_learning_warning, 
 from .checkpoints import load_policy
 from .flags import OneLineParser, add_flags, flag_groups, from_args
 from .memory import MemoryTooSmall, check_replay_fits, mem_available
+from .progress import count
 from .run_folder import WriteError, clear_run, run_files
 from .pictures import filters_picture, q_value_frames, save_gif
 
@@ -296,8 +297,8 @@ def run_command(argv: list[str], command: Command) -> int:
         cores = cfg.cores() if task.half_batches else 1     # a small MLP learns on one thread
         until = f"up to step {cfg.steps:,}" + (" (stops earlier once solved)" if cfg.stop_after_solved
                                                 and task.reward_threshold is not None else "")
-        print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out} {until} on {cores} "
-              f"thread{'s' if cores > 1 else ''}; {fits}", file=sys.stderr)
+        print(f"{'resuming' if args.resume else 'training'} {task.env_id} -> {out} {until} on "
+              f"{count(cores, 'thread')}; {fits}", file=sys.stderr)
     checkpoint = os.path.join(out, "checkpoint.npz")
     try:
         with warnings.catch_warnings():

@@ -41,6 +41,11 @@ def short_count(n: int) -> str:
     return f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n / 1e3:g}k" if n >= 1000 else str(n)
 
 
+def count(n: int, noun: str) -> str:
+    """1, 'episode' -> '1 episode'; 10, 'episode' -> '10 episodes'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 class ProgressLine:
     """The status line: step, episodes, recent return, ε, the current speed and the ETA.
 

@@ -1,0 +1,43 @@
+"""bench/ablation.py: each run lands in its seed's row and its pieces' column, and runs
+trained with other settings are left out rather than compared."""
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import ablation  # noqa: E402
+
+BASE = {"seed": 0, "lr": 0.00025, "dueling": False, "prioritized": False, "noisy": False}
+
+
+def write_run(folder: Path, evals: list[tuple[int, float]], summary: dict | None = None, **config):
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({**BASE, **config}))
+    rows = ["step,episode,eval_mean_return"]
+    for step, mean in evals:
+        rows += [f"{step - 2500},1,", f"{step},2,{mean}"]
+    (folder / "progress.csv").write_text("\n".join(rows) + "\n")
+    if summary is not None:
+        (folder / "summary.json").write_text(json.dumps(summary))
+    return str(folder)
+
+
+def test_cells_rows_and_columns(tmp_path, capsys):
+    runs = [
+        write_run(tmp_path / "seed-0", [(12500, -20.0), (25000, 18.5), (37500, 19.0)],
+                  {"final_eval_mean_return": 19.25, "sticky_eval_mean_return": 12.0}),
+        write_run(tmp_path / "prio-1", [(12500, 4.0), (25000, 18.0)], prioritized=True, seed=1),
+        write_run(tmp_path / "all-1", [(12500, -3.0)], dueling=True, prioritized=True, noisy=True, seed=1),
+        write_run(tmp_path / "other-lr", [(12500, 19.0)], {"final_eval_mean_return": 20.0}, lr=1e-4),
+        write_run(tmp_path / "again-seed-0", [(12500, 19.0)], {"final_eval_mean_return": 20.0}),
+        write_run(tmp_path / "two-pieces", [(12500, 19.0)], dueling=True, noisy=True),
+    ]
+    assert ablation.main(runs) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert "| 0 | 25,000 · +19.2 (sticky +12.0) | not run | not run | not run | not run |" in lines
+    assert "| 1 | not run | not run | 25,000 · stopped at 25,000 | not run | " \
+           "not yet: -3.0 at 12,500, stopped at 12,500 |" in lines
+    assert "other-lr: settings other than the pieces differ: lr" in err
+    assert "again-seed-0: seed 0, defaults is already" in err        # the first run given is kept
+    assert "two-pieces: no column" in err
