@@ -40,7 +40,8 @@ class DQNConfig:
         ("replay memory and the learning step", ("buffer_size", "batch_size", "gamma", "n_step",
                                                  "double", "learning_starts", "train_every",
                                                  "gradient_steps", "replay", "prioritized",
-                                                 "priority_alpha", "priority_beta0")),
+                                                 "priority_alpha", "priority_beta0",
+                                                 "priority_beta_steps")),
         ("the target network", ("target_update_every", "tau", "target_network")),
         ("exploration", ("eps_start", "eps_end", "eps_decay_steps")),
         ("evaluation, the best network and the early stop", (
@@ -154,12 +155,16 @@ class DQNConfig:
     """prioritized replay (Schaul et al. 2016): draw transitions ∝ (|δ| + ε)^α
 
     The proportional variant; each loss is weighted by (N P(i))^−β / max w, β annealed
-    linearly from priority_beta0 to 1 over --steps (so a --resume that changes --steps
-    changes the rest of the schedule)."""
+    linearly from priority_beta0 to 1 over priority_beta_steps."""
     priority_alpha: float = 0.6
     """α of prioritized replay: 0 is uniform, 1 fully by priority (Schaul et al.: 0.6)"""
     priority_beta0: float = 0.4
     """β of prioritized replay at the start of training (Schaul et al.: 0.4)"""
+    priority_beta_steps: int = 500_000
+    """steps over which β rises to 1, then stays at 1
+
+    Schaul et al. reach β = 1 at the end of training. A fixed length instead keeps what a
+    run learns independent of its budget, --steps, which a --resume may change."""
     best_over: int = 1
     """score a network by the lowest of its last best_over evaluations; best.npz: the best
 
@@ -193,7 +198,7 @@ class DQNConfig:
             "steps": POSITIVE, "buffer_size": POSITIVE, "batch_size": POSITIVE, "n_step": POSITIVE,
             "train_every": POSITIVE, "gradient_steps": POSITIVE, "target_update_every": POSITIVE,
             "eval_every": POSITIVE, "eval_episodes": POSITIVE, "final_eval_episodes": POSITIVE,
-            "log_every": POSITIVE, "checkpoint_every": POSITIVE,
+            "log_every": POSITIVE, "checkpoint_every": POSITIVE, "priority_beta_steps": POSITIVE,
             "seed": AT_LEAST_0, "threads": AT_LEAST_0, "learning_starts": AT_LEAST_0, "eps_decay_steps": AT_LEAST_0,
             "stop_after_solved": AT_LEAST_0, "confirm_episodes": AT_LEAST_0,
             "sticky_eval_episodes": AT_LEAST_0,

@@ -170,7 +170,7 @@ def learn_from(memory, agent: DQNAgent, cfg: DQNConfig, step: int, noise_rng: np
     prioritized: importance weights in the loss, then |δ| as the new priorities."""
     if not cfg.prioritized:
         return agent.learn(memory.sample(cfg.batch_size), noise_rng=noise_rng)
-    beta = importance_beta(step, cfg.priority_beta0, cfg.steps)
+    beta = importance_beta(step, cfg.priority_beta0, cfg.priority_beta_steps)
     batch, slots, weights = memory.sample(cfg.batch_size, memory.rng, beta)
     loss = agent.learn(batch, weights, noise_rng)
     memory.update_priorities(slots, agent.td_error)

@@ -47,6 +47,21 @@ def test_learn_from_weights_the_loss_and_sets_the_new_priorities_to_abs_td_plus_
     np.testing.assert_allclose(memory.tree.priorities(slots), expected, rtol=1e-12)
 
 
+def test_beta_follows_its_own_schedule_whatever_the_budget():
+    """β(t) rises from priority_beta0 to 1 over priority_beta_steps: the budget --steps (which
+    a --resume may change) leaves what a run learns alone."""
+    betas = []
+    for steps in (1000, 100_000):
+        cfg = CartPoleConfig(prioritized=True, batch_size=16, steps=steps, priority_beta_steps=500)
+        memory = filled_memory()
+        draw = memory.sample
+        memory.sample = lambda b, rng, beta: betas.append(beta) or draw(b, rng, beta)
+        net = build_mlp(16, np.random.default_rng(1))
+        learn_from(memory, DQNAgent(net, Adam(net.parameters(), lr=1e-3)), cfg, step=250,
+                   noise_rng=np.random.default_rng(0))
+    assert betas == [0.4 + 0.6 * 250 / 500] * 2
+
+
 def test_a_noisy_net_is_evaluated_with_its_mean_weights_and_trained_with_noise():
     net = build_net("dqn2013", 6, np.random.default_rng(0), noisy=True)
     agent = DQNAgent(net, input_scale=1 / 255)
