@@ -47,6 +47,10 @@ class AtariConfig(DQNConfig):
     A budget, not the plan (stop_after_solved). 2.8M frames, under 2 hours at ~110 steps/s with
     the evaluations. With these defaults seeds 0, 1 and 2 stopped at 337.5k, 312.5k and 437.5k
     steps, 56, 51 and 67 minutes (results/pong/seed-0, seed-1, seed-2)."""
+    priority_beta_steps: int = 500_000
+    """with --prioritized: steps over which β rises to 1, then stays at 1
+
+    About as long as the slowest runs take to solve Pong; the same length whatever --steps."""
     buffer_size: int = 100_000
     """replay capacity N in transitions (~7 KB each: 100k ≈ 0.7 GB)"""
     batch_size: int = 32

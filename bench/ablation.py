@@ -1,13 +1,16 @@
 """The ablation table of Pong runs: for each seed and each mix of the DQN family's pieces,
 the step of the first evaluation ≥ +18 and the final evaluation on 10 fresh games.
 
-    python bench/ablation.py results/pong/seed-[0-2] results/pong/experiments/*-seed-[0-2]
+    python bench/ablation.py results/pong/seed-[0-2] \
+        results/pong/experiments/{dueling,prioritized,noisy,all-pieces}-seed-[0-2]
 
 Each folder given is one run (progress.csv, config.json and, if it finished, summary.json).
 Its config.json says which pieces were on (dueling, prioritized, noisy), and so its column;
 its seed says its row.  A run whose training settings differ from the first run's in
 anything but the pieces is left out with one line saying why, so that the table compares
-like with like; where two runs fill one cell, the first given is kept.
+like with like (a config.json older than a setting is read as the code of its time ran,
+rl/dqn_config.py:DQNConfig.completed; a piece's own settings count only where it is on);
+where two runs fill one cell, the first given is kept.
 Step counts do not depend on the machine, which is why runs made side by side may be
 tabulated here; their steps/s may not.
 """
@@ -16,6 +19,9 @@ import csv
 import json
 import os
 import sys
+
+from rl.cli.progress import count
+from rl.dqn_config import DQNConfig
 
 PIECES = ("dueling", "prioritized", "noisy")
 COLUMNS = {(): "defaults", ("dueling",): "+ dueling", ("prioritized",): "+ prioritized",
@@ -27,12 +33,15 @@ FREE = set(PIECES) | {"seed", "steps", "threads", "sticky_eval_episodes", "eval_
 
 
 def read_run(folder: str) -> dict:
-    """One run folder -> {'config', 'evals': [(step, mean return)], 'last_step', 'summary'}."""
+    """One run folder -> {'config', 'evals': [(step, mean return, games)], 'last_step', 'summary'}."""
     with open(os.path.join(folder, "config.json")) as f:
-        config = json.load(f)
+        config = DQNConfig.completed(json.load(f))
+    if not config.get("prioritized"):                 # its α and β schedule played no part
+        config = {k: v for k, v in config.items() if not k.startswith("priority_")}
     with open(os.path.join(folder, "progress.csv")) as f:
         rows = list(csv.DictReader(f))
-    evals = [(int(r["step"]), float(r["eval_mean_return"])) for r in rows if r["eval_mean_return"]]
+    evals = [(int(r["step"]), float(r["eval_mean_return"]), int(r.get("eval_episodes") or 0))
+             for r in rows if r["eval_mean_return"]]
     summary_path = os.path.join(folder, "summary.json")
     summary = None
     if os.path.exists(summary_path):
@@ -44,8 +53,8 @@ def read_run(folder: str) -> dict:
 
 def cell(run: dict, threshold: float) -> str:
     """'137,500 · +19.4 (sticky +12.7)': the first step with an evaluation ≥ threshold and the
-    final evaluation; for a run that never got there, its last evaluation and where it stopped."""
-    first = next((step for step, mean in run["evals"] if mean >= threshold), None)
+    final evaluation; for an unfinished run, its last evaluation and its last logged step."""
+    first = next((step for step, mean, _ in run["evals"] if mean >= threshold), None)
     summary = run["summary"]
     if summary is not None and summary.get("final_eval_mean_return") is not None:
         text = f"{first:,}" if first is not None else "never"
@@ -54,17 +63,20 @@ def cell(run: dict, threshold: float) -> str:
             text += f" (sticky {summary['sticky_eval_mean_return']:+.1f})"
         return text
     if first is not None:
-        return f"{first:,} · stopped at {run['last_step']:,}"
-    last = f"{run['evals'][-1][1]:+.1f} at {run['evals'][-1][0]:,}" if run["evals"] else "no evaluation"
-    return f"not yet: {last}, stopped at {run['last_step']:,}"
+        return f"{first:,} · unfinished, logged to {run['last_step']:,}"
+    if not run["evals"]:
+        return f"not yet: no evaluation, logged to {run['last_step']:,}"
+    step, mean, games = run["evals"][-1]
+    return f"not yet: {mean:+.1f} at {step:,} ({count(games, 'game') if games else 'games not logged'}), logged to {run['last_step']:,}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", help="run folders (each with config.json and progress.csv)")
-    parser.add_argument("--threshold", type=float, default=18.0, help="the evaluation that counts as solved")
+    parser.add_argument("--threshold", type=float, default=18.0,
+                        help="the evaluation that counts as solved")
     args = parser.parse_args(argv)
-    table, reference = {}, None
+    table, reference = {}, {}                       # reference: each setting's first kept value
     for folder in args.runs:
         try:
             run = read_run(folder)
@@ -74,18 +86,16 @@ def main(argv: list[str] | None = None) -> int:
         config = run["config"]
         pieces = tuple(p for p in PIECES if config.get(p))
         others = {k: v for k, v in config.items() if k not in FREE}
-        if reference is None:
-            reference = others
-        # a setting only one of the two configs names was added to the code later, with a
-        # default that does what the code did before it
         differ = sorted(k for k in set(others) & set(reference) if others[k] != reference[k])
         if pieces not in COLUMNS or differ:
             why = f"settings other than the pieces differ: {', '.join(differ)}" if differ else "no column"
             print(f"skipped {folder}: {why}", file=sys.stderr)
             continue
+        reference = {**others, **reference}         # a piece's settings: from its first run
         key = (config["seed"], COLUMNS[pieces])
         if key in table:
-            print(f"skipped {folder}: seed {key[0]}, {key[1]} is already {table[key][0]}", file=sys.stderr)
+            print(f"skipped {folder}: seed {key[0]}, {key[1]} is already {table[key][0]}",
+                  file=sys.stderr)
             continue
         table[key] = (folder, cell(run, args.threshold))
     seeds = sorted({seed for seed, _ in table})
@@ -93,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| seed | " + " | ".join(COLUMNS.values()) + " |")
     print("|---" * (len(COLUMNS) + 1) + "|")
     for seed in seeds:
-        print(f"| {seed} | " + " | ".join(table.get((seed, c), ("", "not run"))[1] for c in COLUMNS.values()) + " |")
+        cells = [table[(seed, c)][1] if (seed, c) in table else "not run" for c in COLUMNS.values()]
+        print(f"| {seed} | " + " | ".join(cells) + " |")
     return 0
 
 

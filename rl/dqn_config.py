@@ -160,7 +160,7 @@ class DQNConfig:
     """α of prioritized replay: 0 is uniform, 1 fully by priority (Schaul et al.: 0.6)"""
     priority_beta0: float = 0.4
     """β of prioritized replay at the start of training (Schaul et al.: 0.4)"""
-    priority_beta_steps: int = 500_000
+    priority_beta_steps: int = 50_000
     """steps over which β rises to 1, then stays at 1
 
     Schaul et al. reach β = 1 at the end of training. A fixed length instead keeps what a
@@ -170,6 +170,14 @@ class DQNConfig:
 
     A network's score is the lowest of its evaluation and the best_over − 1 before it. With 2,
     one lucky evaluation right after a poor one does not make a network the best."""
+
+    @staticmethod
+    def completed(saved: dict) -> dict:
+        """A config.json written before a setting existed, given the value that does what the
+        code of its time did: prioritized replay's β then rose to 1 over the budget, --steps."""
+        if "priority_beta_steps" not in saved and "steps" in saved:
+            saved = {**saved, "priority_beta_steps": saved["steps"]}
+        return saved
 
     def resolved(self) -> "DQNConfig":
         """The config the run uses: with replay false, the four knobs that make D a memory of

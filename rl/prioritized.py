@@ -11,7 +11,7 @@ no δ: it enters at the largest p^α given so far, so it is replayed at least on
 
 Drawing by priority biases the expected update towards the surprising transitions;
 importance-sampling weights undo that bias as β -> 1 (β is annealed linearly to 1 over
-training, rl/schedule.py:importance_beta):
+priority_beta_steps, rl/schedule.py:importance_beta):
 
     w_i = (N · P(i))^(-β) / max_j w_j            (max over the minibatch)
 

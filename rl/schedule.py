@@ -15,5 +15,6 @@ def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> flo
 
 def importance_beta(step: int, beta0: float, anneal_steps: int) -> float:
     """Prioritized replay's β annealed linearly from β0 to 1 over `anneal_steps`, then held:
-    full correction of the sampling bias by the end of training (Schaul et al. 2016, §3.4)."""
+    the sampling bias fully corrected from then on (Schaul et al. 2016, §3.4, reach 1 at the
+    end of training)."""
     return linear_epsilon(step, beta0, 1.0, anneal_steps)

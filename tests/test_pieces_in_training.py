@@ -3,11 +3,14 @@ noisy nets' noise (new for every update, off for evaluation, ε = 0), dueling he
 import os
 
 import numpy as np
+import pytest
 
 from cli_helpers import read_csv, read_json, run_py
+from atari.cli import AtariConfig
 from nnpy import Adam, huber, set_noise
 from nnpy.noisy import noisy_layers
 from rl.cli.cartpole import CartPoleConfig, build_mlp
+from rl.cli.command import _saved_config
 from rl.dqn import DQNAgent
 from rl.prioritized import PrioritizedReplay
 from rl.replay import ReplayMemory
@@ -59,7 +62,7 @@ def test_beta_follows_its_own_schedule_whatever_the_budget():
         net = build_mlp(16, np.random.default_rng(1))
         learn_from(memory, DQNAgent(net, Adam(net.parameters(), lr=1e-3)), cfg, step=250,
                    noise_rng=np.random.default_rng(0))
-    assert betas == [0.4 + 0.6 * 250 / 500] * 2
+    assert betas == [pytest.approx(0.4 + 0.6 * 250 / 500)] * 2
 
 
 def test_a_noisy_net_is_evaluated_with_its_mean_weights_and_trained_with_noise():
@@ -138,3 +141,12 @@ def test_a_noisy_agent_refuses_to_learn_without_a_noise_generator():
     agent = DQNAgent(net, Adam(net.parameters(), lr=1e-4), input_scale=1 / 255)
     with pytest.raises(ValueError, match="noise_rng"):
         agent.learn(screens_batch(np.random.default_rng(1)))
+
+
+def test_a_run_saved_before_beta_had_its_own_schedule_resumes_with_beta_over_its_budget(tmp_path):
+    """config.json written when β rose over --steps: --resume keeps that schedule."""
+    (tmp_path / "checkpoint.npz").write_bytes(b"")
+    (tmp_path / "config.json").write_text('{"prioritized": true, "steps": 700000}')
+    assert _saved_config(AtariConfig(), str(tmp_path))["priority_beta_steps"] == 700_000
+    (tmp_path / "config.json").write_text('{"steps": 700000, "priority_beta_steps": 500000}')
+    assert _saved_config(AtariConfig(), str(tmp_path))["priority_beta_steps"] == 500_000

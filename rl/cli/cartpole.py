@@ -28,8 +28,6 @@ class CartPoleConfig(DQNConfig):
 
     steps: int = 50_000
     """environment steps to train for (the goal: solved within 50,000)"""
-    priority_beta_steps: int = 50_000
-    """with --prioritized: β reaches 1 at the end of the 50,000 steps"""
     activation: str = "relu"
     """activation after each hidden layer: relu, or sigmoid and tanh, which saturate
 

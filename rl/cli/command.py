@@ -162,7 +162,7 @@ def _saved_config(cfg: DQNConfig, folder: str) -> dict:
             ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
             if not ok and not (kind is float and isinstance(value, int) and not isinstance(value, bool)):
                 raise UsageError(f"--resume: {saved} has {name} = {value!r}, expected a {kind.__name__}")
-    return {k: v for k, v in values.items() if k in fields}
+    return {k: v for k, v in cfg.completed(values).items() if k in fields}
 
 
 def _resumed_config(cfg: DQNConfig, folder: str, argv: list[str]) -> DQNConfig:
