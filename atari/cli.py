@@ -41,6 +41,11 @@ class AtariConfig(DQNConfig):
     """dueling head, Q = V + A − mean A, with value and advantage streams (Wang et al. 2016)"""
     noisy: bool = False
     """noisy dense layers explore (Fortunato et al. 2018): ε falls to 0 instead of eps_end"""
+    prioritized: bool = True
+    """prioritized replay (Schaul et al. 2016): draw transitions ∝ (|δ| + ε)^α
+
+    On for Atari: on 3 of seeds 0-3 it first reached +18 sooner than uniform replay (median
+    168,750 steps against 325,000, results/pong/experiments), at 0.96 of the steps/s."""
     steps: int = 700_000
     """agent steps (4 frames each) at most; the run stops earlier once solved
 
