@@ -24,7 +24,7 @@ from rl.cli.progress import count
 from rl.dqn_config import DQNConfig
 
 PIECES = ("dueling", "prioritized", "noisy")
-COLUMNS = {(): "defaults", ("dueling",): "+ dueling", ("prioritized",): "+ prioritized",
+COLUMNS = {(): "no piece", ("dueling",): "+ dueling", ("prioritized",): "+ prioritized",
            ("noisy",): "+ noisy", PIECES: "all three"}
 # settings that may differ between runs of one table: the pieces, the seed, how far a run
 # was allowed to go (it stops by its rule long before its budget), its threads (results do

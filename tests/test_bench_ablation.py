@@ -49,6 +49,6 @@ def test_cells_rows_and_columns(tmp_path, capsys):
            "not yet: -3.0 at 12,500 (5 games), logged to 12,500 |" in lines
     assert "| 2 | never · +12.5 | not run | not run | not run | not run |" in lines
     assert "other-lr: settings other than the pieces differ: lr" in err
-    assert "again-seed-0: seed 0, defaults is already" in err        # the first run given is kept
+    assert "again-seed-0: seed 0, no piece is already" in err        # the first run given is kept
     assert "two-pieces: no column" in err
     assert "old-prio-2: settings other than the pieces differ: priority_beta_steps" in err
