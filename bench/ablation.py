@@ -67,7 +67,8 @@ def cell(run: dict, threshold: float) -> str:
     if not run["evals"]:
         return f"not yet: no evaluation, logged to {run['last_step']:,}"
     step, mean, games = run["evals"][-1]
-    return f"not yet: {mean:+.1f} at {step:,} ({count(games, 'game') if games else 'games not logged'}), logged to {run['last_step']:,}"
+    played = count(games, "game") if games else "games not logged"
+    return f"not yet: {mean:+.1f} at {step:,} ({played}), logged to {run['last_step']:,}"
 
 
 def main(argv: list[str] | None = None) -> int:
