@@ -77,7 +77,8 @@ def markdown_table(columns: list[Column], rows: list[dict]) -> str:
 
 
 def run_seed(command: str, seed: int, out: str, extra: list[str], carry_on: bool = False) -> dict | None:
-    """Train one seed in a fresh process; its summary.json (plus "seed"), or None if it failed.
+    """Train one seed in a fresh process; its summary.json (plus "seed" and the step budget
+    "budget" from its config.json), or None if it failed.
 
     carry_on: a seed whose folder has summary.json is read back, not run again, and one with
     only checkpoint.npz (a run stopped midway) is resumed; its wall time adds up over both."""
@@ -91,7 +92,10 @@ def run_seed(command: str, seed: int, out: str, extra: list[str], carry_on: bool
         if not run_ok(cmd, seed):
             return None
     with open(summary_path) as f:
-        return {**json.load(f), "seed": seed}
+        summary = json.load(f)
+    with open(os.path.join(out, "config.json")) as f:
+        budget = json.load(f)["steps"]        # a run that ended short of it was stopped by its rule
+    return {**summary, "seed": seed, "budget": budget}
 
 
 def run_ok(cmd: list[str], seed: int) -> bool:
