@@ -51,7 +51,7 @@ class AtariConfig(DQNConfig):
 
     A budget, not the plan (stop_after_solved). 2.8M frames, under 2 hours at ~110 steps/s with
     the evaluations. With uniform replay seeds 0, 1 and 2 stopped at 337.5k, 312.5k and 437.5k
-    steps, 56, 51 and 67 minutes (results/pong/seed-0, seed-1, seed-2)."""
+    steps, 56, 51 and 67 minutes (results/pong/experiments/uniform-replay-seed-0, -1, -2)."""
     priority_beta_steps: int = 500_000
     """with --prioritized: steps over which β rises to 1, then stays at 1
 

@@ -1,8 +1,8 @@
 """The ablation table of Pong runs: for each seed and each mix of the DQN family's pieces,
 the step of the first evaluation ≥ +18 and the final evaluation on 10 fresh games.
 
-    python bench/ablation.py results/pong/seed-[0-2] \
-        results/pong/experiments/{dueling,prioritized,noisy,all-pieces}-seed-[0-2]
+    python bench/ablation.py \
+        results/pong/experiments/{uniform-replay,dueling,prioritized,noisy,all-pieces}-seed-[0-2]
 
 Each folder given is one run (progress.csv, config.json and, if it finished, summary.json).
 Its config.json says which pieces were on (dueling, prioritized, noisy), and so its column;
