@@ -55,7 +55,8 @@ class AtariConfig(DQNConfig):
     priority_beta_steps: int = 500_000
     """with --prioritized: steps over which β rises to 1, then stays at 1
 
-    About as long as the slowest runs take to solve Pong; the same length whatever --steps."""
+    About as long as the slowest uniform-replay run took to first reach +18 (seed 4, 500k);
+    the same length whatever --steps."""
     buffer_size: int = 100_000
     """replay capacity N in transitions (~7 KB each: 100k ≈ 0.7 GB)"""
     batch_size: int = 32
@@ -66,7 +67,7 @@ class AtariConfig(DQNConfig):
     """Adam learning rate: the 2015 paper's RMSProp rate, which reached +18 sooner than 1e-4
 
     2.5e-4 took the slow seeds 1 and 2 to +18 about 100k steps sooner than 1e-4 did
-    (results/pong/experiments, 1 run each)."""
+    (results/pong/experiments, 1 run each, uniform replay)."""
     adam_eps: float = 1.5e-4
     """Adam's ε, as in Rainbow (Hessel et al. 2018)"""
     double: bool = False

@@ -2,7 +2,7 @@
 the step of the first evaluation ≥ +18 and the final evaluation on 10 fresh games.
 
     python bench/ablation.py \
-        results/pong/experiments/{uniform-replay,dueling,prioritized,noisy,all-pieces}-seed-[0-2]
+        results/pong/experiments/{uniform-replay,dueling,prioritized,noisy,all-pieces}-seed-[0-4]
 
 Each folder given is one run (progress.csv, config.json and, if it finished, summary.json).
 Its config.json says which pieces were on (dueling, prioritized, noisy), and so its column;
