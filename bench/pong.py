@@ -60,7 +60,7 @@ def verdict(rows: list[dict]) -> str:
     +18 counts as infinitely slow in the median."""
     n = len(rows)
     good = sum(s["final_eval_mean_return"] >= GOAL for s in rows)
-    to_goal = [math.inf if s["solved_at_seconds"] is None else s["solved_at_seconds"] / 60 for s in rows]
+    to_goal = [math.inf if s["solved_at_seconds"] is None else minutes(s["solved_at_seconds"]) for s in rows]
     within = sum(m <= FIRST_MINUTES for m in to_goal)
     median = statistics.median(to_goal)
     stopped = sum(not s["interrupted"] and s["steps"] < s["budget"] and s["wall_seconds"] <= 60 * STOP_MINUTES
@@ -70,7 +70,8 @@ def verdict(rows: list[dict]) -> str:
     return "\n".join([
         f"final eval ≥ +{GOAL:g}: {good} of {n} seeds",
         f"first eval ≥ +{GOAL:g} within {FIRST_MINUTES} minutes: {within} of {n} seeds",
-        f"median minutes to it: {median:.1f} (goal ≤ {MEDIAN_MINUTES}): {'met' if median <= MEDIAN_MINUTES else 'not met'}",
+        f"median minutes to it: {median:.1f} (goal ≤ {MEDIAN_MINUTES}): "
+        f"{'met' if median <= MEDIAN_MINUTES else 'not met'}",
         f"stopped by the rule within {STOP_MINUTES} minutes: {stopped} of {n} seeds",
         f"sticky eval ≥ +{STICKY_GOAL:g}: {sticky} of {n} seeds"])
 

@@ -31,3 +31,8 @@ def test_every_goal_line_counts_its_seeds():
 def test_the_median_goal_met():
     lines = pong.verdict([row(19.0, 20, 30), row(19.0, 25, 40), row(19.0, None, 90, steps=500_000)])
     assert lines.splitlines()[2] == "median minutes to it: 25.0 (goal ≤ 25): met"
+
+
+def test_a_run_that_used_its_whole_budget_was_not_stopped_by_the_rule():
+    lines = pong.verdict([row(19.0, 20, 55, steps=500_000), row(19.0, 20, 55)]).splitlines()
+    assert lines[3] == "stopped by the rule within 60 minutes: 1 of 2 seeds"
