@@ -41,6 +41,18 @@ class AtariConfig(DQNConfig):
     """dueling head, Q = V + A − mean A, with value and advantage streams (Wang et al. 2016)"""
     noisy: bool = False
     """noisy dense layers explore (Fortunato et al. 2018): ε falls to 0 instead of eps_end"""
+    c51: bool = False
+    """distributional C51 (Bellemare et al. 2017): a distribution over atoms per action
+
+    The network predicts p_i(s, a) for the atoms z_i, v_min to v_max, Q = Σ z_i p_i, and is
+    trained with the cross-entropy to the projected target (--loss does not apply). Not with
+    --dueling."""
+    atoms: int = 51
+    """with --c51: number of atoms K (the paper: 51)"""
+    v_min: float = -10.0
+    """with --c51: the lowest atom, V_min (the paper: −10, for clipped rewards)"""
+    v_max: float = 10.0
+    """with --c51: the highest atom, V_max (the paper: +10)"""
     prioritized: bool = True
     """prioritized replay (Schaul et al. 2016): draw transitions ∝ (|δ| + ε)^α
 
@@ -146,7 +158,12 @@ class AtariConfig(DQNConfig):
         super().validate()
         check_ranges(self, {"noop_max": AT_LEAST_0,
                             # the learning step cuts the minibatch in two (nnpy/parallel.py)
-                            "batch_size": (lambda v: v >= 2, "2 or more")})
+                            "batch_size": (lambda v: v >= 2, "2 or more"),
+                            "atoms": (lambda v: v >= 2, "2 or more"),
+                            "v_max": (lambda v: v > self.v_min, f"above --v-min ({self.v_min})")})
+        if self.c51 and self.dueling:
+            raise ValueError("--c51 true and --dueling true do not go together here "
+                             "(a dueling C51 head is not built): turn one of them off")
 
 
 def make_task(cfg: AtariConfig) -> Task:
@@ -164,7 +181,8 @@ def make_task(cfg: AtariConfig) -> Task:
         env_id=env_id(rom),
         make_env=lambda seed: AtariEnv(rom, seed=seed, **options),
         make_eval_env=make_eval_env,
-        build_net=lambda rng: build_net(cfg.arch, n_actions, rng, dueling=cfg.dueling, noisy=cfg.noisy),
+        build_net=lambda rng: build_net(cfg.arch, n_actions, rng, dueling=cfg.dueling, noisy=cfg.noisy,
+                                    atoms=cfg.atoms if cfg.c51 else 0, v_min=cfg.v_min, v_max=cfg.v_max),
         make_memory=lambda: FrameReplay(cfg.buffer_size, cfg.gamma, cfg.n_step, seed=cfg.seed),
         memory_bytes_per_transition=FrameReplay.bytes_per_transition(),
         input_scale=1 / 255,

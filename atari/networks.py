@@ -14,7 +14,8 @@ print(summary(build_net('dqn2013_pool', 6, np.random.default_rng(0)), (84, 84, 4
 """
 import numpy as np
 
-from nnpy import Conv2D, Dense, Flatten, MaxPool2D, NoisyDense, ReLU, Sequential, conv_output_size
+from nnpy import (CategoricalHead, Conv2D, Dense, Flatten, MaxPool2D, NoisyDense, ReLU, Sequential,
+                  conv_output_size)
 from nnpy.dueling import Dueling
 
 from .preprocess import FRAME_SIZE, HISTORY
@@ -29,14 +30,20 @@ ARCHS = {
 
 
 def build_net(arch: str, n_actions: int, rng: np.random.Generator, size: int = FRAME_SIZE,
-              dueling: bool = False, noisy: bool = False) -> Sequential:
+              dueling: bool = False, noisy: bool = False, atoms: int = 0,
+              v_min: float = -10.0, v_max: float = 10.0) -> Sequential:
     """The network ARCHS[arch]: (N, size, size, HISTORY) -> (N, n_actions).
 
     After the convolutions, the plain head is dense(hidden) -> ReLU -> dense(n_actions).
     dueling: instead a value and an advantage stream, each dense(hidden) -> ReLU -> dense
     (1 or n_actions units), combined as Q = V + A − mean A (Wang et al. 2016; nnpy/dueling.py).
     noisy: every dense layer of the head is a NoisyDense (Fortunato et al. 2018; nnpy/noisy.py).
+    atoms > 0: C51 (Bellemare et al. 2017; nnpy/categorical.py): the last dense layer has
+    n_actions·atoms units and a CategoricalHead turns them into log-probabilities of the
+    atoms v_min ... v_max: (N, n_actions·atoms).  Not with dueling.
     """
+    if atoms and dueling:
+        raise ValueError("a C51 network with a dueling head is not built here: choose one of them")
     convs, hidden = ARCHS[arch]
     layers, side = [], size
     for spec in convs:
@@ -53,5 +60,8 @@ def build_net(arch: str, n_actions: int, rng: np.random.Generator, size: int = F
     if dueling:
         layers.append(Dueling(flat, hidden, n_actions, rng=rng, noisy=noisy))
     else:
-        layers += [affine(flat, hidden, rng=rng), ReLU(), affine(hidden, n_actions, rng=rng)]
+        outputs = n_actions * atoms if atoms else n_actions
+        layers += [affine(flat, hidden, rng=rng), ReLU(), affine(hidden, outputs, rng=rng)]
+    if atoms:
+        layers.append(CategoricalHead(n_actions, atoms, v_min, v_max))
     return Sequential(layers)

@@ -20,6 +20,14 @@ weights of prioritized replay (Schaul et al. 2016, Algorithm 1, line 12):
 
 Without weights (w = None) every w_i is 1, and multiplying by 1.0 is exact,
 so the result is the unweighted loss bit for bit.
+
+C51 (Bellemare et al. 2017, Algorithm 1) fits a distribution, not a number: the
+cross-entropy between the projected target distribution m and the predicted one,
+given as log-probabilities (N, K), with the same optional weights:
+
+    cross_entropy : L = 1/N Σ_n w_n (−Σ_i m_ni log p_ni)    dL/dlog p = −w m / N
+
+It is not one of LOSSES (the choices of --loss): C51 always uses it.
 """
 import numpy as np
 
@@ -50,6 +58,17 @@ def huber(q: np.ndarray, y: np.ndarray, delta: float = 1.0,
     a = np.abs(e)
     loss = np.where(a <= delta, 0.5 * e * e, delta * (a - 0.5 * delta))
     return float(np.mean(loss * w)), w * np.clip(e, -delta, delta) / e.size
+
+
+def cross_entropy(logp: np.ndarray, m: np.ndarray,
+                  weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """−Σ_i m_i log p_i, averaged: logp, m (N, K), weights (N,) -> (loss, dlogp (N, K))."""
+    if logp.shape != m.shape:
+        raise ValueError(f"cross_entropy needs log-probabilities and targets of one shape, "
+                         f"got {logp.shape} and {m.shape}")
+    w = _check("cross_entropy", logp[:, 0], m[:, 0], weights)          # 1.0 or (N,)
+    per_sample = -(m * logp).sum(axis=1)                                # (N,)
+    return float(np.mean(w * per_sample)), -np.reshape(w, (-1, 1)) * m / len(m)   # w: (N, 1)
 
 
 LOSSES = {"mse": mse, "huber": huber}

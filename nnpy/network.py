@@ -14,6 +14,7 @@ import copy
 import numpy as np
 
 from .activations import Flatten, ReLU, Sigmoid, Tanh
+from .categorical import CategoricalHead
 from .checkpoint import CheckpointError
 from .conv import Conv2D
 from .dense import Dense
@@ -142,4 +143,4 @@ from .dueling import Dueling  # noqa: E402
 
 #: config()["type"] -> layer class: what from_architecture can rebuild from a checkpoint
 LAYER_TYPES = {cls.__name__: cls for cls in (Conv2D, Dense, ReLU, Sigmoid, Tanh, Flatten, MaxPool2D,
-                                             NoisyDense, Dueling)}
+                                             NoisyDense, Dueling, CategoricalHead)}

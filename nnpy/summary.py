@@ -15,7 +15,7 @@ from .network import Sequential
 
 def describe(config: dict) -> str:
     """A layer's config() as a short name: 'Conv2D 16 8×8 /4', 'Dense 256', 'ReLU',
-    'Dueling 2×256: V 1, A 6' (two streams of 256 hidden units)."""
+    'Dueling 2×256: V 1, A 6' (two streams of 256 hidden units), 'Categorical 6×51 atoms'."""
     kind = config["type"]
     if kind == "Conv2D":
         k = config["kernel_size"]
@@ -25,6 +25,8 @@ def describe(config: dict) -> str:
     if kind == "Dueling":
         noisy = " (noisy)" if config["noisy"] else ""
         return f"Dueling{noisy} 2×{config['hidden']}: V 1, A {config['n_actions']}"
+    if kind == "CategoricalHead":
+        return f"Categorical {config['n_actions']}×{config['atoms']} atoms"
     if kind == "MaxPool2D":
         k = config["kernel_size"]
         return f"MaxPool2D {k}×{k} /{config['stride']}"

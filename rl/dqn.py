@@ -15,14 +15,21 @@ network value it, which reduces max's upward bias (it does not remove it):
 The loss touches only the action that was taken: L = mean ℓ(Q(s, a; θ) − y).
 With n-step returns (Sutton 1988; Hessel et al. 2018) r is the discounted sum
 of n rewards and γ becomes γⁿ; the memory supplies both, per transition.
+
+A C51 network (Bellemare et al. 2017; nnpy/categorical.py) predicts a distribution
+over K returns z_i for each action, and Q is its mean, Q(s, a) = Σ_i z_i p_i(s, a).
+Its target is a distribution too: the next state's p(s', a*; θ⁻) with every atom
+moved to r + γ (1 − terminated) z_j and shared back onto the atoms (the projection Φ,
+rl/c51.py), and the loss is the cross-entropy −Σ_i m_i log p_i(s, a; θ).
 """
 import numpy as np
 
-from nnpy import LOSSES, Sequential, clip_grad_norm, reset_noise
+from nnpy import LOSSES, CategoricalHead, Sequential, clip_grad_norm, cross_entropy, reset_noise
 from nnpy.noisy import noisy_layers
 from nnpy.optim import Optimizer
 from nnpy.parallel import HalfBatches, step_in_halves
 
+from .c51 import categorical_projection
 from .replay import Batch
 
 
@@ -64,6 +71,8 @@ class DQNAgent:
         out = net.layers[-1].config()                           # the output layer: one unit per action
         self.n_actions = out.get("n_actions", out.get("out_features"))
         self.noisy = bool(noisy_layers(net))                    # noisy nets explore by their weights
+        last = net.layers[-1]                                   # C51: log p over atoms, not Q
+        self.head = last if isinstance(last, CategoricalHead) else None
         self.updates = 0
         self.td_error = None                                    # δ = Q(s, a; θ) − y of the last learn
         # θ and θ⁻ as learn runs them, and the optimizer's step: whole, or in two halves at once
@@ -81,8 +90,10 @@ class DQNAgent:
         return np.multiply(obs, self.input_scale, dtype=self.dtype)
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
-        """Q(s, ·; θ) for a batch of observations of any dtype: (B, ...) -> (B, A)."""
-        return self.online.forward(obs, self.input_scale)
+        """Q(s, ·; θ) for a batch of observations of any dtype: (B, ...) -> (B, A).
+        A C51 network's Q is the mean of its distribution, Σ_i z_i p_i."""
+        out = self.online.forward(obs, self.input_scale)
+        return out if self.head is None else self.head.expected_q(out)
 
     def act(self, obs: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
         """ε-greedy: a random action with probability ε, else argmax_a Q(s, a; θ).  A noisy
@@ -95,8 +106,9 @@ class DQNAgent:
 
     def learn(self, batch: Batch, weights: np.ndarray | None = None,
               noise_rng: np.random.Generator | None = None) -> float:
-        """One gradient step on L = 1/B Σ_j w_j ℓ(Q(s_j, a_j; θ) − y_j). Returns the loss and
-        keeps the TD errors δ_j in self.td_error (B,), for prioritized replay's new priorities.
+        """One gradient step on L = 1/B Σ_j w_j ℓ(Q(s_j, a_j; θ) − y_j), or C51's
+        cross-entropy. Returns the loss and keeps each sample's error in self.td_error (B,),
+        for prioritized replay's new priorities: δ_j, or C51's KL divergence.
 
         weights (B,): prioritized replay's importance weights (None: all 1).  A noisy network
         draws new noise for θ and for θ⁻ first, from noise_rng (Fortunato et al. 2018, Alg. 1).
@@ -109,6 +121,24 @@ class DQNAgent:
             reset_noise(self.online, noise_rng)
             if self.target is not self.online:
                 reset_noise(self.target, noise_rng)
+        if self.head is None:
+            loss, dout = self.q_learning_loss(batch, weights)
+        else:
+            loss, dout = self.distribution_loss(batch, weights)
+        self.learning_online.backward(dout)
+        grads = self.online.gradients()
+        if self.max_grad_norm > 0:
+            clip_grad_norm(grads, self.max_grad_norm)
+        if self.half_batches:
+            step_in_halves(self.opt, grads)     # self.opt.step(grads), its rows in two halves at once
+        else:
+            self.opt.step(grads)
+        self.updates += 1
+        return loss
+
+    def q_learning_loss(self, batch: Batch, weights: np.ndarray | None) -> tuple[float, np.ndarray]:
+        """The loss of Q(s, a; θ) against the Bellman target y and its gradient dL/dQ (B, A),
+        which is 0 but at the taken actions; sets self.td_error = Q(s, a; θ) − y (B,)."""
         online, target, scale = self.learning_online, self.learning_target, self.input_scale
         # uint8 screens go in as they are: the first layer scales them in its own copy of them
         q_next_target = target.forward(batch.s2, scale)                         # Q(s', ·; θ⁻) (B, A)
@@ -121,16 +151,29 @@ class DQNAgent:
         self.td_error = q_taken - y                                         # (B,)
         dq = np.zeros_like(q)                                              # (B, A)
         dq[rows, batch.a] = dq_taken
-        online.backward(dq)
-        grads = self.online.gradients()
-        if self.max_grad_norm > 0:
-            clip_grad_norm(grads, self.max_grad_norm)
-        if self.half_batches:
-            step_in_halves(self.opt, grads)     # self.opt.step(grads), its rows in two halves at once
-        else:
-            self.opt.step(grads)
-        self.updates += 1
-        return loss
+        return loss, dq
+
+    def distribution_loss(self, batch: Batch, weights: np.ndarray | None) -> tuple[float, np.ndarray]:
+        """C51 (Bellemare et al. 2017, Algorithm 1): the cross-entropy of p(s, a; θ) against
+        the projected target m, and its gradient dL/dlog p (B, A·K), 0 but at the taken
+        actions.  a* = argmax_a' Q(s', a'; θ⁻), or of θ for Double DQN.  Sets self.td_error
+        to each sample's KL(m ‖ p(s, a; θ)) (B,), the priority of Hessel et al. 2018."""
+        online, target, scale, head = self.learning_online, self.learning_target, self.input_scale, self.head
+        rows = np.arange(len(batch.a))
+        logp_next_target = target.forward(batch.s2, scale)                 # log p(s', ·; θ⁻) (B, A·K)
+        chooser = online.forward(batch.s2, scale) if self.double else logp_next_target
+        a_star = head.expected_q(chooser).argmax(axis=1)                    # (B,)
+        p_next = head.probabilities(logp_next_target)[rows, a_star]         # p(s', a*; θ⁻) (B, K)
+        m = categorical_projection(batch.r, batch.terminated, batch.discount, p_next, head.support)
+        logp = online.forward(batch.s, scale)   # (B, A·K), last: backward needs its caches
+        logp = logp.reshape(len(rows), head.n_actions, head.atoms)          # (B, A, K)
+        m = m.astype(logp.dtype)                                            # (B, K)
+        loss, dlogp_taken = cross_entropy(logp[rows, batch.a], m, weights)  # only p(s, a) is fitted
+        log_m = np.log(np.where(m > 0, m, 1))                               # 0 log 0 = 0
+        self.td_error = (m * (log_m - logp[rows, batch.a])).sum(axis=1)     # KL(m ‖ p) (B,)
+        dlogp = np.zeros_like(logp)                                         # (B, A, K)
+        dlogp[rows, batch.a] = dlogp_taken
+        return loss, dlogp.reshape(len(rows), -1)                           # (B, A·K)
 
     def sync_target(self, tau: float = 1.0) -> None:
         """θ⁻ <- θ (hard copy, tau = 1) or θ⁻ <- (1 − τ) θ⁻ + τ θ (soft update)."""

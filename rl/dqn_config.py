@@ -35,6 +35,7 @@ class DQNConfig:
     GROUPS: ClassVar[tuple] = (
         ("what to run and watch", ("game", "seed", "steps")),
         ("the network and its optimizer", ("arch", "hidden", "activation", "dueling", "noisy",
+                                           "c51", "atoms", "v_min", "v_max",
                                            "optimizer", "lr", "adam_eps", "rmsprop_min_sq", "loss",
                                            "max_grad_norm")),
         ("replay memory and the learning step", ("buffer_size", "batch_size", "gamma", "n_step",

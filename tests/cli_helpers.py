@@ -55,3 +55,9 @@ def start_long_run(out: str, small: list[str], *, rows: int = 3) -> subprocess.P
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.05)
     return proc
+
+
+#: a Pong run small enough for a test: 900 steps, learning from step 300, one-game evaluations
+SMALL_PONG = ["--game", "pong", "--steps", "900", "--buffer-size", "2000", "--learning-starts", "300",
+              "--batch-size", "8", "--train-every", "4", "--eval-every", "900", "--eval-episodes", "1",
+              "--final-eval-episodes", "1", "--log-every", "300"]

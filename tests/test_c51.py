@@ -1,9 +1,19 @@
-"""C51's categorical projection: a hand-worked example (an atom that lands between two, two
-that land on atoms, and the clip at V_max and V_min), and agreement with eq. 7 written as
-loops on random inputs, mass conserved."""
-import numpy as np
+"""C51: the categorical projection by hand (an atom that lands between two, two that land on
+atoms, the clip at V_max and V_min) and against eq. 7 written as loops, mass conserved; the
+head's log-softmax and the cross-entropy by hand and against centered differences (float64);
+the agent's C51 step against its target computed by hand; and the flags end to end."""
+import os
 
+import numpy as np
+import pytest
+
+from atari.networks import build_net
+from cli_helpers import SMALL_PONG, read_json, run_py
+from nnpy import Adam, CategoricalHead, Dense, Sequential, check_layer, cross_entropy
+from nnpy.gradcheck import numerical_gradient, rel_error
 from rl.c51 import categorical_projection, categorical_projection_naive
+from rl.dqn import DQNAgent
+from rl.replay import Batch
 
 
 def test_projection_by_hand():
@@ -34,3 +44,131 @@ def test_projection_agrees_with_the_equation_and_keeps_the_mass():
     np.testing.assert_allclose(m, categorical_projection_naive(r, terminated, discount, probs, z),
                                atol=1e-12)
     np.testing.assert_allclose(m.sum(axis=1), 1.0)
+
+
+def test_head_gives_each_action_a_log_softmax_over_its_atoms_and_q_is_the_mean():
+    head = CategoricalHead(n_actions=2, atoms=3, v_min=-1.0, v_max=1.0)   # z = (−1, 0, 1)
+    logits = np.array([[0.0, 0.0, 0.0, np.log(1.0), np.log(2.0), np.log(5.0)]])
+    logp = head.forward(logits)
+    p = np.exp(logp).reshape(2, 3)
+    np.testing.assert_allclose(p, [[1 / 3, 1 / 3, 1 / 3], [0.125, 0.25, 0.625]])
+    # Q(s, a) = Σ z p: 0 for the even action, −0.125 + 0.625 = 0.5 for the other
+    np.testing.assert_allclose(head.expected_q(logp), [[0.0, 0.5]], atol=1e-12)
+    # large logits must not overflow: the softmax is shifted by each action's max
+    assert np.isfinite(head.forward(np.array([[1000.0, 0, 0, 0, 0, -1000.0]]))).all()
+
+
+def test_head_gradient_matches_centered_differences():
+    rng = np.random.default_rng(0)
+    head = CategoricalHead(n_actions=3, atoms=5, v_min=-2.0, v_max=2.0)
+    errors = check_layer(head, rng.standard_normal((4, 15)))
+    assert errors["x"] < 1e-7, errors
+
+
+def test_cross_entropy_by_hand_and_against_centered_differences():
+    logp = np.log(np.array([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]))
+    m = np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+    loss, dlogp = cross_entropy(logp, m)
+    assert loss == pytest.approx((-np.log(0.5) - 0.5 * np.log(0.1) - 0.5 * np.log(0.8)) / 2)
+    np.testing.assert_allclose(dlogp, -m / 2)
+    w = np.array([0.5, 2.0])
+    loss_w, dlogp_w = cross_entropy(logp, m, weights=w)
+    assert loss_w == pytest.approx((-0.5 * np.log(0.5) - 2 * (0.5 * np.log(0.1) + 0.5 * np.log(0.8))) / 2)
+    numeric = numerical_gradient(lambda: cross_entropy(logp, m, weights=w)[0], logp)
+    assert rel_error(dlogp_w, numeric) < 1e-7
+    with pytest.raises(ValueError, match="one shape"):
+        cross_entropy(logp, m[:, :2])
+
+
+def test_head_and_cross_entropy_give_the_papers_gradient_p_minus_m():
+    rng = np.random.default_rng(1)
+    head = CategoricalHead(n_actions=1, atoms=4, v_min=0.0, v_max=3.0)
+    logits = rng.standard_normal((3, 4))
+    logp = head.forward(logits)
+    m = rng.random((3, 4))
+    m /= m.sum(axis=1, keepdims=True)
+    _, dlogp = cross_entropy(logp, m)
+    np.testing.assert_allclose(head.backward(dlogp), (np.exp(logp) - m) / 3, atol=1e-12)
+
+
+def small_c51_agent(double: bool = False) -> tuple[DQNAgent, CategoricalHead]:
+    rng = np.random.default_rng(2)
+    head = CategoricalHead(n_actions=2, atoms=5, v_min=-2.0, v_max=2.0)
+    net = Sequential([Dense(3, 10, rng=rng, dtype=np.float64), head])
+    agent = DQNAgent(net, Adam(net.parameters(), lr=1e-2), double=double)
+    agent.target.layers[0].params["w"][...] += 0.3 * rng.standard_normal((3, 10))   # θ⁻ ≠ θ
+    return agent, head
+
+
+def batch_of(rng: np.random.Generator, n: int = 6) -> Batch:
+    return Batch(s=rng.standard_normal((n, 3)), a=rng.integers(2, size=n), r=rng.choice([-1.0, 0.0, 1.0], n),
+                 s2=rng.standard_normal((n, 3)), terminated=(rng.random(n) < 0.3).astype(float),
+                 discount=np.full(n, 0.97))
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_agent_c51_step_fits_the_projected_target_by_hand(double):
+    agent, head = small_c51_agent(double)
+    rng = np.random.default_rng(3)
+    batch = batch_of(rng)
+    rows = np.arange(6)
+    # by hand, before the step: a* from Q = Σ z p of θ⁻ (or of θ for Double DQN)
+    p_target = np.exp(agent.target.forward(batch.s2)).reshape(6, 2, 5)
+    chooser = agent.online if double else agent.target
+    a_star = (np.exp(chooser.forward(batch.s2)).reshape(6, 2, 5) @ head.support).argmax(axis=1)
+    m = categorical_projection(batch.r, batch.terminated, batch.discount, p_target[rows, a_star], head.support)
+    logp = agent.online.forward(batch.s).reshape(6, 2, 5)[rows, batch.a]
+    expected_loss = -(m * logp).sum(axis=1).mean()
+    kl = (m * (np.log(np.where(m > 0, m, 1)) - logp)).sum(axis=1)
+
+    assert agent.learn(batch) == pytest.approx(expected_loss)
+    np.testing.assert_allclose(agent.td_error, kl, atol=1e-12)
+    assert (agent.td_error >= -1e-12).all()
+    # acting reads Q as the distribution's mean
+    q = agent.q_values(batch.s)
+    np.testing.assert_allclose(q, np.exp(agent.online.forward(batch.s)).reshape(6, 2, 5) @ head.support)
+
+
+def test_agent_c51_learns_a_terminal_returns_distribution():
+    """Terminal transitions with r = 1 from one state: the target is all mass on the atom 1,
+    so repeated steps drive p(s, a) there and Q(s, a) to 1, and the loss down."""
+    agent, _ = small_c51_agent()
+    rng = np.random.default_rng(4)
+    s = np.tile(rng.standard_normal((1, 3)), (8, 1))
+    batch = Batch(s=s, a=np.zeros(8, dtype=int), r=np.ones(8), s2=s, terminated=np.ones(8),
+                  discount=np.full(8, 0.99))
+    first = agent.learn(batch)
+    for _ in range(300):
+        last = agent.learn(batch)
+    assert last < 0.1 * first
+    assert agent.q_values(s[:1])[0, 0] == pytest.approx(1.0, abs=0.05)
+
+
+def test_build_net_c51_outputs_log_probabilities_per_action_and_refuses_dueling():
+    net = build_net("dqn2013", 6, np.random.default_rng(0), atoms=51)
+    out = net.forward(np.zeros((2, 84, 84, 4), dtype=np.uint8), 1 / 255)
+    assert out.shape == (2, 6 * 51)
+    np.testing.assert_allclose(np.exp(out).reshape(2, 6, 51).sum(axis=2), 1.0, rtol=1e-5)
+    rebuilt = Sequential.from_architecture(net.architecture())
+    assert rebuilt.architecture() == net.architecture()
+    with pytest.raises(ValueError, match="dueling"):
+        build_net("dqn2013", 6, np.random.default_rng(0), atoms=51, dueling=True)
+
+
+def test_c51_flags_refuse_dueling_and_a_bad_support_in_one_line():
+    done = run_py("atari", "--c51", "true", "--dueling", "true")
+    assert done.returncode != 0 and "--c51 true and --dueling true" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = run_py("atari", "--c51", "true", "--v-min", "5", "--v-max", "5")
+    assert done.returncode != 0 and "--v-max must be above --v-min" in done.stderr
+
+
+def test_pong_with_c51_and_prioritized_replay_trains_end_to_end_and_eval_plays_it(tmp_path):
+    out = str(tmp_path / "run")
+    done = run_py("atari", *SMALL_PONG, "--c51", "true", "--out", out)
+    assert done.returncode == 0, done.stderr
+    config = read_json(os.path.join(out, "config.json"))
+    assert config["c51"] and config["prioritized"] and config["atoms"] == 51
+    assert read_json(os.path.join(out, "summary.json"))["gradient_updates"] > 0
+    watched = run_py("atari", "--eval", os.path.join(out, "best.npz"), "--episodes", "1")
+    assert watched.returncode == 0, watched.stderr

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from cli_helpers import read_csv, read_json, run_py
+from cli_helpers import SMALL_PONG, read_csv, read_json, run_py
 from atari.cli import AtariConfig
 from nnpy import Adam, huber, set_noise
 from nnpy.noisy import noisy_layers
@@ -17,9 +17,6 @@ from rl.replay import ReplayMemory
 from rl.train import evaluate, learn_from
 from atari.networks import build_net
 
-SMALL_PONG = ["--game", "pong", "--steps", "900", "--buffer-size", "2000", "--learning-starts", "300",
-              "--batch-size", "8", "--train-every", "4", "--eval-every", "900", "--eval-episodes", "1",
-              "--final-eval-episodes", "1", "--log-every", "300"]
 
 
 def filled_memory(n=64) -> PrioritizedReplay:
