@@ -3,6 +3,7 @@
 The defaults are chosen to beat Pong within two hours on a 2-core CPU; see
 AtariConfig's field docstrings for why each differs from the 2015 paper.
 """
+import math
 from dataclasses import dataclass
 
 from rl.cli.command import Command, run_command
@@ -160,7 +161,9 @@ class AtariConfig(DQNConfig):
                             # the learning step cuts the minibatch in two (nnpy/parallel.py)
                             "batch_size": (lambda v: v >= 2, "2 or more"),
                             "atoms": (lambda v: v >= 2, "2 or more"),
-                            "v_max": (lambda v: v > self.v_min, f"above --v-min ({self.v_min})")})
+                            "v_min": (math.isfinite, "a finite number"),
+                            "v_max": (lambda v: math.isfinite(v) and v > self.v_min,
+                                      f"finite and above --v-min ({self.v_min})")})
         if self.c51 and self.dueling:
             raise ValueError("--c51 true and --dueling true do not go together here "
                              "(a dueling C51 head is not built): turn one of them off")

@@ -1,4 +1,5 @@
-"""The two DQN convolutional networks, input (N, 84, 84, 4) -> Q-values (N, n_actions).
+"""The two DQN convolutional networks, input (N, 84, 84, 4) -> Q-values (N, n_actions)
+(with C51: log-probabilities (N, n_actions·atoms)).
 
 dqn2013 (Mnih et al. 2013, §5): conv 16 8×8/4 -> conv 32 4×4/2 -> dense 256
 dqn2015 (Mnih et al. 2015, Methods): conv 32 8×8/4 -> conv 64 4×4/2 -> conv 64 3×3/1 -> dense 512
@@ -32,7 +33,8 @@ ARCHS = {
 def build_net(arch: str, n_actions: int, rng: np.random.Generator, size: int = FRAME_SIZE,
               dueling: bool = False, noisy: bool = False, atoms: int = 0,
               v_min: float = -10.0, v_max: float = 10.0) -> Sequential:
-    """The network ARCHS[arch]: (N, size, size, HISTORY) -> (N, n_actions).
+    """The network ARCHS[arch]: (N, size, size, HISTORY) -> (N, n_actions), or with atoms
+    (N, n_actions·atoms).
 
     After the convolutions, the plain head is dense(hidden) -> ReLU -> dense(n_actions).
     dueling: instead a value and an advantage stream, each dense(hidden) -> ReLU -> dense

@@ -12,7 +12,7 @@ Q is the mean of the distribution, Q(s, a) = Σ_i z_i p_i(s, a): `expected_q` tu
 into the (N, A) Q-values that acting, evaluation and the average max Q need.  The atoms
 travel in the head's config, so a saved network knows what its outputs mean.  With the
 cross-entropy loss −Σ_i m_i log p_i (nnpy/losses.py) the two backward steps give the
-paper's gradient dx = p − m for the taken action.
+softmax cross-entropy's gradient dx = p − m for the taken action.
 """
 import numpy as np
 
@@ -25,8 +25,8 @@ class CategoricalHead(Layer):
 
     def __init__(self, n_actions: int, atoms: int, v_min: float, v_max: float):
         super().__init__()
-        if atoms < 2 or not v_min < v_max:
-            raise ValueError(f"CategoricalHead needs atoms >= 2 and v_min < v_max, "
+        if atoms < 2 or not (np.isfinite(v_min) and np.isfinite(v_max) and v_min < v_max):
+            raise ValueError(f"CategoricalHead needs atoms >= 2 and finite v_min < v_max, "
                              f"got atoms={atoms}, v_min={v_min}, v_max={v_max}")
         self.n_actions, self.atoms, self.v_min, self.v_max = n_actions, atoms, v_min, v_max
         self.support = np.linspace(v_min, v_max, atoms)                  # (K,) the atoms z_i

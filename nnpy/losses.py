@@ -1,6 +1,6 @@
-"""Regression losses for the Q-learning update, each returning (loss, dpred).
+"""The losses of the Q-learning update, each returning (loss, dpred).
 
-Both take the predictions Q(s, a; θ) at the taken actions and the Bellman
+The two regression losses take the predictions Q(s, a; θ) at the taken actions and the Bellman
 targets y, shapes (N,), and average over the batch:
 
     mse   : L = 1/N Σ ½ (q - y)²                     dL/dq = (q - y) / N
@@ -68,7 +68,8 @@ def cross_entropy(logp: np.ndarray, m: np.ndarray,
                          f"got {logp.shape} and {m.shape}")
     w = _check("cross_entropy", logp[:, 0], m[:, 0], weights)          # 1.0 or (N,)
     per_sample = -(m * logp).sum(axis=1)                                # (N,)
-    return float(np.mean(w * per_sample)), -np.reshape(w, (-1, 1)) * m / len(m)   # w: (N, 1)
+    # w as a column, (N, 1) or (1, 1) without weights, so it scales each row of m
+    return float(np.mean(w * per_sample)), -np.reshape(w, (-1, 1)) * m / len(m)   # (N, K)
 
 
 LOSSES = {"mse": mse, "huber": huber}

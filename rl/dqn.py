@@ -17,10 +17,13 @@ With n-step returns (Sutton 1988; Hessel et al. 2018) r is the discounted sum
 of n rewards and γ becomes γⁿ; the memory supplies both, per transition.
 
 A C51 network (Bellemare et al. 2017; nnpy/categorical.py) predicts a distribution
-over K returns z_i for each action, and Q is its mean, Q(s, a) = Σ_i z_i p_i(s, a).
-Its target is a distribution too: the next state's p(s', a*; θ⁻) with every atom
-moved to r + γ (1 − terminated) z_j and shared back onto the atoms (the projection Φ,
-rl/c51.py), and the loss is the cross-entropy −Σ_i m_i log p_i(s, a; θ).
+over K returns z_i for each action, and Q is its mean.  Its target is a distribution
+too, the next state's moved onto r + γ z and shared back onto the atoms by the
+projection Φ (rl/c51.py), and it is fitted by cross-entropy:
+
+    Q(s, a) = Σ_i z_i p_i(s, a)
+    m = Φ(r + γ (1 − terminated) z, p(s', a*; θ⁻)),   a* = argmax_a' Q(s', a'; θ⁻)   (C51)
+    L = −1/B Σ_j w_j Σ_i m_ji log p_i(s_j, a_j; θ)
 """
 import numpy as np
 
@@ -68,13 +71,13 @@ class DQNAgent:
         self.opt, self.loss_name, self.loss_fn = optimizer, loss, LOSSES[loss]
         self.double, self.max_grad_norm, self.input_scale = double, max_grad_norm, input_scale
         self.dtype = net.dtype()
-        out = net.layers[-1].config()                           # the output layer: one unit per action
+        out = net.layers[-1].config()                           # the output layer: per action, one unit or K
         self.n_actions = out.get("n_actions", out.get("out_features"))
         self.noisy = bool(noisy_layers(net))                    # noisy nets explore by their weights
         last = net.layers[-1]                                   # C51: log p over atoms, not Q
         self.head = last if isinstance(last, CategoricalHead) else None
         self.updates = 0
-        self.td_error = None                                    # δ = Q(s, a; θ) − y of the last learn
+        self.td_error = None                                    # δ = Q(s, a; θ) − y (C51: the KL) of the last learn
         # θ and θ⁻ as learn runs them, and the optimizer's step: whole, or in two halves at once
         self.learning_online, self.learning_target = self.online, self.target
         self.half_batches = half_batches
@@ -154,17 +157,22 @@ class DQNAgent:
         return loss, dq
 
     def distribution_loss(self, batch: Batch, weights: np.ndarray | None) -> tuple[float, np.ndarray]:
-        """C51 (Bellemare et al. 2017, Algorithm 1): the cross-entropy of p(s, a; θ) against
-        the projected target m, and its gradient dL/dlog p (B, A·K), 0 but at the taken
-        actions.  a* = argmax_a' Q(s', a'; θ⁻), or of θ for Double DQN.  Sets self.td_error
-        to each sample's KL(m ‖ p(s, a; θ)) (B,), the priority of Hessel et al. 2018."""
+        """C51's loss (Bellemare et al. 2017, Algorithm 1) and its gradient dL/dlog p (B, A·K),
+        0 but at the taken actions:
+
+            m_j = Φ(r_j + γ_j (1 − terminated_j) z, p(s'_j, a*_j; θ⁻))      (B, K)
+            a*_j = argmax_a' Σ_i z_i p_i(s'_j, a'; θ⁻), or of θ for Double DQN
+            L = −1/B Σ_j w_j Σ_i m_ji log p_i(s_j, a_j; θ)
+
+        Sets self.td_error to each sample's KL(m_j ‖ p(s_j, a_j; θ)) (B,), the priority of
+        Hessel et al. 2018."""
         online, target, scale, head = self.learning_online, self.learning_target, self.input_scale, self.head
         rows = np.arange(len(batch.a))
         logp_next_target = target.forward(batch.s2, scale)                 # log p(s', ·; θ⁻) (B, A·K)
-        chooser = online.forward(batch.s2, scale) if self.double else logp_next_target
+        chooser = online.forward(batch.s2, scale) if self.double else logp_next_target   # (B, A·K)
         a_star = head.expected_q(chooser).argmax(axis=1)                    # (B,)
         p_next = head.probabilities(logp_next_target)[rows, a_star]         # p(s', a*; θ⁻) (B, K)
-        m = categorical_projection(batch.r, batch.terminated, batch.discount, p_next, head.support)
+        m = categorical_projection(batch.r, batch.terminated, batch.discount, p_next, head.support)  # (B, K)
         logp = online.forward(batch.s, scale)   # (B, A·K), last: backward needs its caches
         logp = logp.reshape(len(rows), head.n_actions, head.atoms)          # (B, A, K)
         m = m.astype(logp.dtype)                                            # (B, K)

@@ -167,7 +167,7 @@ def make_optimizer(cfg: DQNConfig, params: dict) -> Optimizer:
 
 def learn_from(memory, agent: DQNAgent, cfg: DQNConfig, step: int, noise_rng: np.random.Generator) -> float:
     """One gradient step on a minibatch from D; returns the loss.  Uniform replay, or
-    prioritized: importance weights in the loss, then |δ| as the new priorities."""
+    prioritized: importance weights in the loss, then |δ| (C51: the KL) as the new priorities."""
     if not cfg.prioritized:
         return agent.learn(memory.sample(cfg.batch_size), noise_rng=noise_rng)
     beta = importance_beta(step, cfg.priority_beta0, cfg.priority_beta_steps)

@@ -80,7 +80,7 @@ def test_cross_entropy_by_hand_and_against_centered_differences():
         cross_entropy(logp, m[:, :2])
 
 
-def test_head_and_cross_entropy_give_the_papers_gradient_p_minus_m():
+def test_head_and_cross_entropy_give_the_softmax_cross_entropy_gradient_p_minus_m():
     rng = np.random.default_rng(1)
     head = CategoricalHead(n_actions=1, atoms=4, v_min=0.0, v_max=3.0)
     logits = rng.standard_normal((3, 4))
@@ -106,27 +106,60 @@ def batch_of(rng: np.random.Generator, n: int = 6) -> Batch:
                  discount=np.full(n, 0.97))
 
 
+def q_of(net: Sequential, head: CategoricalHead, s: np.ndarray) -> np.ndarray:
+    return np.exp(net.forward(s)).reshape(len(s), 2, 5) @ head.support          # (B, A)
+
+
 @pytest.mark.parametrize("double", [False, True])
 def test_agent_c51_step_fits_the_projected_target_by_hand(double):
     agent, head = small_c51_agent(double)
     rng = np.random.default_rng(3)
     batch = batch_of(rng)
-    rows = np.arange(6)
+    rows, w = np.arange(6), np.array([1.0, 0.5, 2.0, 0.25, 1.0, 0.75])       # importance weights
     # by hand, before the step: a* from Q = Σ z p of θ⁻ (or of θ for Double DQN)
+    a_target = q_of(agent.target, head, batch.s2).argmax(axis=1)
+    a_online = q_of(agent.online, head, batch.s2).argmax(axis=1)
+    assert (a_target != a_online).any()            # so the two cases pick differently somewhere
+    a_star = a_online if double else a_target
     p_target = np.exp(agent.target.forward(batch.s2)).reshape(6, 2, 5)
-    chooser = agent.online if double else agent.target
-    a_star = (np.exp(chooser.forward(batch.s2)).reshape(6, 2, 5) @ head.support).argmax(axis=1)
     m = categorical_projection(batch.r, batch.terminated, batch.discount, p_target[rows, a_star], head.support)
-    logp = agent.online.forward(batch.s).reshape(6, 2, 5)[rows, batch.a]
-    expected_loss = -(m * logp).sum(axis=1).mean()
+    p = np.exp(agent.online.forward(batch.s)).reshape(6, 2, 5)
+    logp = np.log(p[rows, batch.a])
+    expected_loss = -(w * (m * logp).sum(axis=1)).mean()
     kl = (m * (np.log(np.where(m > 0, m, 1)) - logp)).sum(axis=1)
+    # the gradient at the logits: w (p − m) / B at the taken action, 0 at the others
+    expected_dlogits = np.zeros((6, 2, 5))
+    expected_dlogits[rows, batch.a] = w[:, None] * (p[rows, batch.a] - m) / 6
 
-    assert agent.learn(batch) == pytest.approx(expected_loss)
+    loss, dlogp = agent.distribution_loss(batch, w)
+    assert loss == pytest.approx(expected_loss)
     np.testing.assert_allclose(agent.td_error, kl, atol=1e-12)
     assert (agent.td_error >= -1e-12).all()
+    np.testing.assert_allclose(head.backward(dlogp).reshape(6, 2, 5), expected_dlogits, atol=1e-12)
+    # and learn runs that same loss, then steps
+    assert agent.learn(batch, w) == pytest.approx(expected_loss)
     # acting reads Q as the distribution's mean
     q = agent.q_values(batch.s)
     np.testing.assert_allclose(q, np.exp(agent.online.forward(batch.s)).reshape(6, 2, 5) @ head.support)
+
+
+def test_c51_step_on_two_half_batches_is_the_whole_batch_step_with_noisy_layers_too():
+    from nnpy import NoisyDense, ReLU
+    for noisy in (False, True):
+        agents = []
+        for half_batches in (False, True):
+            rng = np.random.default_rng(5)
+            affine = NoisyDense if noisy else Dense
+            net = Sequential([affine(3, 8, rng=rng, dtype=np.float64), ReLU(),
+                              affine(8, 2 * 5, rng=rng, dtype=np.float64),
+                              CategoricalHead(n_actions=2, atoms=5, v_min=-2.0, v_max=2.0)])
+            agents.append(DQNAgent(net, Adam(net.parameters(), lr=1e-2), double=True,
+                                   half_batches=half_batches))
+        batch = batch_of(np.random.default_rng(6), n=7)
+        losses = [a.learn(batch, np.linspace(0.5, 1, 7), np.random.default_rng(7)) for a in agents]
+        assert losses[0] == pytest.approx(losses[1], rel=1e-12)
+        for k, v in agents[0].online.parameters().items():
+            np.testing.assert_allclose(agents[1].online.parameters()[k], v, atol=1e-12)
 
 
 def test_agent_c51_learns_a_terminal_returns_distribution():
@@ -159,8 +192,10 @@ def test_c51_flags_refuse_dueling_and_a_bad_support_in_one_line():
     done = run_py("atari", "--c51", "true", "--dueling", "true")
     assert done.returncode != 0 and "--c51 true and --dueling true" in done.stderr
     assert "Traceback" not in done.stderr
-    done = run_py("atari", "--c51", "true", "--v-min", "5", "--v-max", "5")
-    assert done.returncode != 0 and "--v-max must be above --v-min" in done.stderr
+    for bad in (["--v-min", "5", "--v-max", "5"], ["--v-max", "inf"]):
+        done = run_py("atari", "--c51", "true", *bad)
+        assert done.returncode != 0 and "--v-max must be finite and above --v-min" in done.stderr
+        assert "Traceback" not in done.stderr
 
 
 def test_pong_with_c51_and_prioritized_replay_trains_end_to_end_and_eval_plays_it(tmp_path):

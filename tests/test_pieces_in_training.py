@@ -18,7 +18,6 @@ from rl.train import evaluate, learn_from
 from atari.networks import build_net
 
 
-
 def filled_memory(n=64) -> PrioritizedReplay:
     memory = PrioritizedReplay(ReplayMemory(128, (4,), np.float32, 0.99, 1, seed=0), alpha=0.6)
     rng = np.random.default_rng(0)
