@@ -9,7 +9,8 @@ Its config.json says which pieces were on (dueling, prioritized, noisy), and so 
 its seed says its row.  A run whose training settings differ from the first run's in
 anything but the pieces is left out with one line saying why, so that the table compares
 like with like (a config.json older than a setting is read as the code of its time ran,
-rl/dqn_config.py:DQNConfig.completed; a piece's own settings count only where it is on);
+rl/dqn_config.py:DQNConfig.completed; a piece's own settings count only where it is on; C51
+has no column yet, so a C51 run is left out as differing);
 where two runs fill one cell, the first given is kept.
 Step counts do not depend on the machine, which is why runs made side by side may be
 tabulated here; their steps/s may not.
@@ -38,6 +39,8 @@ def read_run(folder: str) -> dict:
         config = DQNConfig.completed(json.load(f))
     if not config.get("prioritized"):                 # its α and β schedule played no part
         config = {k: v for k, v in config.items() if not k.startswith("priority_")}
+    if not config.get("c51"):                         # nor did C51's atoms
+        config = {k: v for k, v in config.items() if k not in ("atoms", "v_min", "v_max")}
     with open(os.path.join(folder, "progress.csv")) as f:
         rows = list(csv.DictReader(f))
     evals = [(int(r["step"]), float(r["eval_mean_return"]), int(r.get("eval_episodes") or 0))

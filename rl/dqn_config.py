@@ -175,9 +175,12 @@ class DQNConfig:
     @staticmethod
     def completed(saved: dict) -> dict:
         """A config.json written before a setting existed, given the value that does what the
-        code of its time did: prioritized replay's β then rose to 1 over the budget, --steps."""
+        code of its time did: prioritized replay's β then rose to 1 over the budget, --steps;
+        an Atari run (one with a game) had no C51."""
         if "priority_beta_steps" not in saved and "steps" in saved:
             saved = {**saved, "priority_beta_steps": saved["steps"]}
+        if "c51" not in saved and "game" in saved:
+            saved = {**saved, "c51": False}
         return saved
 
     def resolved(self) -> "DQNConfig":

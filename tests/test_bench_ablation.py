@@ -7,7 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import ablation  # noqa: E402
 
-BASE = {"seed": 0, "lr": 0.00025, "dueling": False, "prioritized": False, "noisy": False,
+BASE = {"game": "pong", "seed": 0, "lr": 0.00025, "dueling": False, "prioritized": False, "noisy": False,
         "steps": 500_000, "priority_beta_steps": 500_000}
 
 
@@ -40,6 +40,9 @@ def test_cells_rows_and_columns(tmp_path, capsys):
         # made before priority_beta_steps existed: β then rose over --steps, here 700,000
         write_run(tmp_path / "old-prio-2", [(12500, 19.0)], prioritized=True, seed=2, steps=700_000,
                   drop=("priority_beta_steps",)),
+        # made after C51 existed: with it off, its atoms do not count; with it on, no column
+        write_run(tmp_path / "c51-off-3", [(12500, 19.0)], seed=3, c51=False, atoms=51, v_min=-10.0),
+        write_run(tmp_path / "c51-3", [(12500, 19.0)], seed=3, c51=True, atoms=51, v_min=-10.0),
     ]
     assert ablation.main(runs) == 0
     out, err = capsys.readouterr()
@@ -52,3 +55,5 @@ def test_cells_rows_and_columns(tmp_path, capsys):
     assert "again-seed-0: seed 0, no piece is already" in err        # the first run given is kept
     assert "two-pieces: no column" in err
     assert "old-prio-2: settings other than the pieces differ: priority_beta_steps" in err
+    assert "| 3 | 12,500 · unfinished, logged to 12,500 | not run |" in out
+    assert "c51-3: settings other than the pieces differ: c51" in err
