@@ -43,11 +43,12 @@ class AtariConfig(DQNConfig):
     noisy: bool = False
     """noisy dense layers explore (Fortunato et al. 2018): ε falls to 0 instead of eps_end"""
     c51: bool = False
-    """distributional C51 (Bellemare et al. 2017): a distribution over atoms per action
+    """distributional C51 (Bellemare et al. 2017): a distribution over atoms per action, fitted
+    by cross-entropy, not --loss
 
     The network predicts p_i(s, a) for the atoms z_i, v_min to v_max, Q = Σ z_i p_i, and is
-    trained with the cross-entropy to the projected target (--loss does not apply). Not with
-    --dueling."""
+    trained with the cross-entropy to the projected target (progress.csv's loss is that
+    cross-entropy). Not with --dueling."""
     atoms: int = 51
     """with --c51: number of atoms K (the paper: 51)"""
     v_min: float = -10.0
