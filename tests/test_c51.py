@@ -207,3 +207,23 @@ def test_pong_with_c51_and_prioritized_replay_trains_end_to_end_and_eval_plays_i
     assert read_json(os.path.join(out, "summary.json"))["gradient_updates"] > 0
     watched = run_py("atari", "--eval", os.path.join(out, "best.npz"), "--episodes", "1")
     assert watched.returncode == 0, watched.stderr
+
+
+def test_a_c51_network_survives_its_checkpoint_files_and_plays_from_them(tmp_path):
+    """best.npz and checkpoint.npz hold the head's atoms in their JSON architecture, so --eval
+    and --resume rebuild a network whose Q is the same mean of the same distribution."""
+    from rl.cli.checkpoints import load_checkpoint, load_policy, save_checkpoint, save_policy
+    agent, _ = small_c51_agent()
+    agent.learn(batch_of(np.random.default_rng(8)))
+    s = np.random.default_rng(9).standard_normal((4, 3))
+    save_policy(str(tmp_path / "best.npz"), agent.online, "Test-v0", {})
+    net, _ = load_policy(str(tmp_path / "best.npz"), "Test-v0")
+    player = DQNAgent(net)
+    assert isinstance(player.head, CategoricalHead) and player.n_actions == 2
+    np.testing.assert_array_equal(player.q_values(s), agent.q_values(s))
+
+    save_checkpoint(str(tmp_path / "checkpoint.npz"), agent, "Test-v0", {}, {})
+    resumed, _ = small_c51_agent()
+    load_checkpoint(str(tmp_path / "checkpoint.npz"), resumed, "Test-v0")
+    np.testing.assert_array_equal(resumed.q_values(s), agent.q_values(s))
+    assert resumed.updates == 1
