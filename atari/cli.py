@@ -43,8 +43,7 @@ class AtariConfig(DQNConfig):
     noisy: bool = False
     """noisy dense layers explore (Fortunato et al. 2018): ε falls to 0 instead of eps_end"""
     c51: bool = False
-    """distributional C51 (Bellemare et al. 2017): a distribution over atoms per action, fitted
-    by cross-entropy, not --loss
+    """distributional C51 (Bellemare et al. 2017), fitted by cross-entropy, not --loss
 
     The network predicts p_i(s, a) for the atoms z_i, v_min to v_max, Q = Σ z_i p_i, and is
     trained with the cross-entropy to the projected target (progress.csv's loss is that
@@ -89,8 +88,9 @@ class AtariConfig(DQNConfig):
     adam_eps: float = 1.5e-4
     """Adam's ε, as in Rainbow (Hessel et al. 2018)"""
     double: bool = False
-    """Double DQN target; off: it costs an extra forward pass per update and bought nothing
-    on CartPole (README); no Pong run here has measured it"""
+    """Double DQN target; off: an extra forward pass per update, not measured on Pong
+
+    On CartPole it bought nothing (README, one piece at a time on seeds 0-9)."""
     learning_starts: int = 10_000
     """random steps stored before learning starts"""
     train_every: int = 2
