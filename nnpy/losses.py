@@ -1,7 +1,7 @@
 """The losses of the Q-learning update, each returning (loss, dpred).
 
-The two regression losses take the predictions Q(s, a; θ) at the taken actions and the Bellman
-targets y, shapes (N,), and average over the batch:
+The two regression losses take the predictions Q(s, a; θ) at the taken
+actions and the Bellman targets y, shapes (N,), and average over the batch:
 
     mse   : L = 1/N Σ ½ (q - y)²                     dL/dq = (q - y) / N
     huber : L = 1/N Σ ½ e²           if |e| <= δ      dL/dq = clip(e, -δ, δ) / N
