@@ -51,9 +51,13 @@ class CategoricalHead(Layer):
         """log p (N, A·K) -> p (N, A, K)."""
         return np.exp(logp).reshape(len(logp), self.n_actions, self.atoms)   # (N, A, K)
 
+    def mean(self, p: np.ndarray) -> np.ndarray:
+        """Q(s, a) = Σ_i z_i p_i(s, a): p (N, A, K) -> Q (N, A)."""
+        return p @ self.support.astype(p.dtype)                         # (N, A)
+
     def expected_q(self, logp: np.ndarray) -> np.ndarray:
-        """Q(s, a) = Σ_i z_i p_i(s, a): log p (N, A·K) -> Q (N, A)."""
-        return self.probabilities(logp) @ self.support.astype(logp.dtype)   # (N, A)
+        """Q from the head's output: log p (N, A·K) -> Q (N, A)."""
+        return self.mean(self.probabilities(logp))
 
     def config(self) -> dict:
         return {"type": "CategoricalHead", "n_actions": self.n_actions, "atoms": self.atoms,

@@ -71,11 +71,10 @@ class DQNAgent:
         self.opt, self.loss_name, self.loss_fn = optimizer, loss, LOSSES[loss]
         self.double, self.max_grad_norm, self.input_scale = double, max_grad_norm, input_scale
         self.dtype = net.dtype()
-        out = net.layers[-1].config()                           # the output layer: per action, one unit or K
+        last, out = net.layers[-1], net.layers[-1].config()     # the output layer: per action, one unit or K
         self.n_actions = out.get("n_actions", out.get("out_features"))
         self.noisy = bool(noisy_layers(net))                    # noisy nets explore by their weights
-        last = net.layers[-1]                                   # C51: log p over atoms, not Q
-        self.head = last if isinstance(last, CategoricalHead) else None
+        self.head = last if isinstance(last, CategoricalHead) else None   # C51: log p over atoms, not Q
         self.updates = 0
         self.td_error = None                                    # δ = Q(s, a; θ) − y (C51: the KL) of the last learn
         # θ and θ⁻ as learn runs them, and the optimizer's step: whole, or in two halves at once
@@ -168,17 +167,17 @@ class DQNAgent:
         Hessel et al. 2018."""
         online, target, scale, head = self.learning_online, self.learning_target, self.input_scale, self.head
         rows = np.arange(len(batch.a))
-        logp_next_target = target.forward(batch.s2, scale)                 # log p(s', ·; θ⁻) (B, A·K)
-        chooser = online.forward(batch.s2, scale) if self.double else logp_next_target   # (B, A·K)
-        a_star = head.expected_q(chooser).argmax(axis=1)                    # (B,)
-        p_next = head.probabilities(logp_next_target)[rows, a_star]         # p(s', a*; θ⁻) (B, K)
-        m = categorical_projection(batch.r, batch.terminated, batch.discount, p_next, head.support)  # (B, K)
+        p_next = head.probabilities(target.forward(batch.s2, scale))        # p(s', ·; θ⁻) (B, A, K)
+        q_next = head.expected_q(online.forward(batch.s2, scale)) if self.double else head.mean(p_next)
+        a_star = q_next.argmax(axis=1)                                      # (B,)
+        m = categorical_projection(batch.r, batch.terminated, batch.discount,
+                                   p_next[rows, a_star], head.support)      # (B, K)
         logp = online.forward(batch.s, scale)   # (B, A·K), last: backward needs its caches
         logp = logp.reshape(len(rows), head.n_actions, head.atoms)          # (B, A, K)
-        m = m.astype(logp.dtype)                                            # (B, K)
-        loss, dlogp_taken = cross_entropy(logp[rows, batch.a], m, weights)  # only p(s, a) is fitted
+        logp_taken, m = logp[rows, batch.a], m.astype(logp.dtype)           # (B, K) each
+        loss, dlogp_taken = cross_entropy(logp_taken, m, weights)           # only p(s, a) is fitted
         log_m = np.log(np.where(m > 0, m, 1))                               # 0 log 0 = 0
-        self.td_error = (m * (log_m - logp[rows, batch.a])).sum(axis=1)     # KL(m ‖ p) (B,)
+        self.td_error = (m * (log_m - logp_taken)).sum(axis=1)              # KL(m ‖ p) (B,)
         dlogp = np.zeros_like(logp)                                         # (B, A, K)
         dlogp[rows, batch.a] = dlogp_taken
         return loss, dlogp.reshape(len(rows), -1)                           # (B, A·K)

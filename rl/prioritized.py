@@ -87,7 +87,8 @@ class PrioritizedReplay:
 
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
         """p_i^α = (|δ_i| + ε)^α for the slots (B,) just learned from, with their TD errors
-        δ = Q(s, a; θ) - y (B,) (for C51, their KL divergences, rl/dqn.py).  A slot the memory stopped sampling meanwhile stays at 0."""
+        δ = Q(s, a; θ) - y (B,) (for C51, their KL divergences, rl/dqn.py).  A slot the memory
+        stopped sampling meanwhile stays at 0."""
         p = (np.abs(td_errors).astype(np.float64) + self.eps) ** self.alpha   # (B,)
         keep = self.valid[indices]
         self.tree.update(indices[keep], p[keep])

@@ -40,9 +40,11 @@ def test_cells_rows_and_columns(tmp_path, capsys):
         # made before priority_beta_steps existed: β then rose over --steps, here 700,000
         write_run(tmp_path / "old-prio-2", [(12500, 19.0)], prioritized=True, seed=2, steps=700_000,
                   drop=("priority_beta_steps",)),
-        # made after C51 existed: with it off, its atoms do not count; with it on, no column
-        write_run(tmp_path / "c51-off-3", [(12500, 19.0)], seed=3, c51=False, atoms=51, v_min=-10.0),
+        # made after C51 existed: with it on, no column (even where only configs from before
+        # C51 came first); with it off, its atoms do not count
         write_run(tmp_path / "c51-3", [(12500, 19.0)], seed=3, c51=True, atoms=51, v_min=-10.0),
+        write_run(tmp_path / "c51-off-3", [(12500, 19.0)], seed=3, c51=False, atoms=51, v_min=-10.0),
+        write_run(tmp_path / "c51-off-4", [(12500, 19.0)], seed=4, c51=False, atoms=11, v_min=-10.0),
     ]
     assert ablation.main(runs) == 0
     out, err = capsys.readouterr()
@@ -57,3 +59,4 @@ def test_cells_rows_and_columns(tmp_path, capsys):
     assert "old-prio-2: settings other than the pieces differ: priority_beta_steps" in err
     assert "| 3 | 12,500 · unfinished, logged to 12,500 | not run |" in out
     assert "c51-3: settings other than the pieces differ: c51" in err
+    assert "| 4 | 12,500 · unfinished, logged to 12,500 | not run |" in out
