@@ -6,13 +6,15 @@ game lasts ~800 steps even when one side never scores), so the file takes second
 the plumbing, not that the agent learns (that takes the full 400k-step run).
 """
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from atari.cli import COMMAND, AtariConfig, main
-from cli_helpers import RUN_FILES, error_line, read_csv, read_json, run_py
+from cli_helpers import ENV, REPO, RUN_FILES, error_line, read_csv, read_json, run_py
 from nnpy import load_npz
 from rl.cli.cartpole import main as cartpole_main
 from rl.cli.checkpoints import POLICY_KIND
@@ -83,6 +85,21 @@ def test_eval_replays_the_final_evaluation_and_records_a_gif(trained, tmp_path):
         assert img.format == "PNG" and min(img.size) > 100 and pixels.std() > 10   # not blank
 
 
+def test_relu_activity_reads_the_runs_networks(trained):
+    # bench/relu_activity.py on the run's checkpoint and best.npz: one row per ReLU of dqn2013
+    done = subprocess.run([sys.executable, "bench/relu_activity.py", os.path.join(trained, "checkpoint.npz"),
+                           os.path.join(trained, "best.npz")], cwd=REPO, env=ENV, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1] == os.path.join(trained, "checkpoint.npz") + " (step 1,200)"
+    rows = [line.split() for line in lines if line.startswith("  Conv2D") or line.startswith("  Dense")]
+    assert [r[:2] for r in rows] == [["Conv2D", "16"], ["Conv2D", "32"], ["Dense", "256"]] * 2
+    assert [r[-3] for r in rows[:3]] == ["6,400", "2,592", "256"]           # 20·20·16, 9·9·32, 256
+    shares = [float(r[i].rstrip("%")) for r in rows for i in (-2, -1)]
+    assert all(0 <= v <= 100 for v in shares)
+
+
 # ---- bad input: one line on stderr, exit status 2 -----------------------------------------
 
 @pytest.fixture(scope="module")
@@ -93,6 +110,13 @@ def cartpole_checkpoint(tmp_path_factory) -> str:
                             "--eval-episodes", "1", "--final-eval-episodes", "1", "--out", out, "--quiet"])
     assert status == 0
     return os.path.join(out, "checkpoint.npz")
+
+
+def test_relu_activity_refuses_a_cartpole_network(cartpole_checkpoint):
+    done = subprocess.run([sys.executable, "bench/relu_activity.py", cartpole_checkpoint], cwd=REPO, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "is not from an Atari run (this measures Atari networks only)" in done.stderr
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -1,0 +1,37 @@
+"""bench/relu_activity.py: the share of a ReLU's outputs that are 0 and of its units that
+are 0 on every input, worked by hand on a small network."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnpy import Dense, ReLU, Sequential
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import relu_activity  # noqa: E402
+
+
+def test_zero_outputs_and_silent_units_by_hand():
+    net = Sequential([Dense(1, 3), ReLU(), Dense(3, 2), ReLU()])
+    first, second = net.layers[0].params, net.layers[2].params
+    # unit 0 is always off (−1), unit 1 always on (+1), unit 2 follows x
+    first["w"][...], first["b"][...] = [[0, 0, 1]], [-1, 1, 0]
+    # second layer: unit 0 copies h1 (on), unit 1 is −h2 (off on every input)
+    second["w"][...], second["b"][...] = [[0, 0], [1, 0], [0, -1]], [0, 0]
+    x = np.array([[-1.0], [1.0], [2.0], [-3.0]], dtype=np.float32)       # (4, 1)
+    rows = relu_activity.relu_activity(net, x)
+    # h = relu(0, 1, x): 4 + 0 + 2 zeros of 12; unit 0 silent on all 4 inputs
+    assert rows[0] == ("Dense 3", 3, 6 / 12, 1 / 3)
+    # relu(h1, −h2) = (1, 0), (1, 0), (1, 0), (1, 0): unit 1 silent
+    assert rows[1] == ("Dense 2", 2, 4 / 8, 1 / 2)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: d / "missing.npz", "does not exist"),
+    (lambda d: (d / "notes.npz").write_text("not a zip") and d / "notes.npz", "corrupt or not an .npz"),
+])
+def test_a_file_that_is_no_checkpoint_gets_one_line(tmp_path, capsys, make, message):
+    assert relu_activity.main([str(make(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
