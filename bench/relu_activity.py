@@ -1,19 +1,24 @@
 """Which ReLUs of an Atari network still fire: for each ReLU layer, the share of its outputs
-that are 0 and the share of its units that are 0 on every one of a fixed set of screens.
+that are 0, the share of its units that are 0 on every one of a fixed set of screens, and
+for a convolution the filters that are 0 everywhere on them.
 
     python bench/relu_activity.py runs/pong-1/checkpoint.npz [runs/pong-1/best.npz ...]
 
-A ReLU's gradient is 0 wherever its input is negative (nnpy/activations.py), so a unit
-whose input is negative on every screen the agent sees passes no gradient back to the
+A ReLU's gradient is 0 wherever its input is negative (nnpy/activations.py), so a dense
+unit whose input is negative on every screen the agent sees passes no gradient back to the
 weights that feed it: nothing the network learns can bring it back.  If almost all the
-units of the first convolution are silent, the network is blind: its Q-values barely
+outputs of the first convolution are 0, the network is nearly blind: its Q-values barely
 depend on the screen, its greedy policy is close to one fixed action, and training can
 go on for hundreds of thousands of steps without learning to return the ball.
 
 A "unit" is one output number of the layer for one screen: a filter at one position of
-a convolution's output, or one unit of a dense layer.  The screens are those the average
-max Q is tracked on (rl/held_out.py): 500 from a random policy, on the environment seeded
-seed + 30,000, the same set for every file, so files from one run compare step by step.
+a convolution's output, or one unit of a dense layer.  A filter's weights are shared by all
+its positions, so a silent unit of a convolution can come back while its filter fires
+somewhere else; the last column counts the filters that fire at no position on any of the
+screens, the convolution's dead ones.  The screens are those the average max Q is tracked
+on (rl/held_out.py): 500 from a random policy, on the environment seeded seed + 30,000, the
+same set for every file, so files from one run compare step by step.  They are not the
+screens the agent trains on, so "silent on all" is measured, not proven, death.
 Only the network's top-level ReLUs are measured: those inside a dueling head are not.
 A noisy network is measured as its mean network (noise off), as it is evaluated.
 """
@@ -32,17 +37,23 @@ from rl.dqn_config import DQNConfig
 from rl.held_out import HELD_OUT_SEED, collect_states
 
 
-def relu_activity(net: Sequential, x: np.ndarray) -> list[tuple[str, int, float, float]]:
+def relu_activity(net: Sequential, x: np.ndarray) -> list[tuple[str, int, float, float, str]]:
     """For each top-level ReLU of net, on the batch x (N, ...) already scaled as the first
     layer expects: [(the layer before it, units per input, share of outputs = 0,
-    share of units = 0 for all N inputs)]."""
+    share of units = 0 for all N inputs, filters = 0 at every position for all N inputs
+    as "k of C")]; after a dense layer, whose units are its filters, that last is "–"."""
     rows, before = [], "input"
     for layer in net.layers:
         x = layer.forward(x)
         if isinstance(layer, ReLU):
             out = x.reshape(len(x), -1)                      # (N, units)
             zero = out == 0
-            rows.append((before, out.shape[1], float(zero.mean()), float(zero.all(axis=0).mean())))
+            silent_filters = "–"
+            if x.ndim == 4:                                  # a convolution's (N, H, W, C)
+                per_filter = x.reshape(-1, x.shape[-1])      # (N·H·W, C)
+                silent_filters = f"{(per_filter == 0).all(axis=0).sum()} of {x.shape[-1]}"
+            rows.append((before, out.shape[1], float(zero.mean()), float(zero.all(axis=0).mean()),
+                         silent_filters))
         else:
             before = describe(layer.config())
     return rows
@@ -61,9 +72,10 @@ def report(path: str, seed: int) -> str:
     x = np.multiply(states, task.input_scale, dtype=net.dtype())   # (500, 84, 84, 4) in [0, 1]
     step = meta.get("run", {}).get("step")
     lines = [f"{path}" + (f" (step {step:,})" if step is not None else ""),
-             f"  {'ReLU after':<20}{'units':>8}{'outputs 0':>12}{'silent on all':>15}"]
-    for before, units, zero, silent in relu_activity(net, x):
-        lines.append(f"  {before:<20}{units:>8,}{zero:>11.1%}{silent:>15.1%}")
+             f"  {'ReLU after':<20}{'units':>8}{'outputs 0':>12}{'silent on all':>15}"
+             f"{'filters silent everywhere':>27}"]
+    for before, units, zero, silent, filters in relu_activity(net, x):
+        lines.append(f"  {before:<20}{units:>8,}{zero:>11.1%}{silent:>15.1%}{filters:>27}")
     return "\n".join(lines)
 
 

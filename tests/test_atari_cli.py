@@ -6,6 +6,7 @@ game lasts ~800 steps even when one side never scores), so the file takes second
 the plumbing, not that the agent learns (that takes the full 400k-step run).
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -93,11 +94,13 @@ def test_relu_activity_reads_the_runs_networks(trained):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[1] == os.path.join(trained, "checkpoint.npz") + " (step 1,200)"
-    rows = [line.split() for line in lines if line.startswith("  Conv2D") or line.startswith("  Dense")]
-    assert [r[:2] for r in rows] == [["Conv2D", "16"], ["Conv2D", "32"], ["Dense", "256"]] * 2
-    assert [r[-3] for r in rows[:3]] == ["6,400", "2,592", "256"]           # 20·20·16, 9·9·32, 256
-    shares = [float(r[i].rstrip("%")) for r in rows for i in (-2, -1)]
-    assert all(0 <= v <= 100 for v in shares)
+    row = re.compile(r"  (Conv2D|Dense) (\d+) .*?([\d,]+) +([\d.]+)% +([\d.]+)% +(\d+ of \d+|–)$")
+    rows = [row.match(line).groups() for line in lines if line.startswith(("  Conv2D", "  Dense"))]
+    assert [r[:2] for r in rows] == [("Conv2D", "16"), ("Conv2D", "32"), ("Dense", "256")] * 2
+    assert [r[2] for r in rows[:3]] == ["6,400", "2,592", "256"]           # 20·20·16, 9·9·32, 256
+    assert all(0 <= float(r[i]) <= 100 for r in rows for i in (3, 4))
+    assert [r[5].split()[1:] for r in rows[:2]] == [["of", "16"], ["of", "32"]] and rows[2][5] == "–"
+    assert all(int(r[5].split()[0]) <= int(r[1]) for r in rows[:2])
 
 
 # ---- bad input: one line on stderr, exit status 2 -----------------------------------------

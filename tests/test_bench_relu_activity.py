@@ -1,12 +1,13 @@
-"""bench/relu_activity.py: the share of a ReLU's outputs that are 0 and of its units that
-are 0 on every input, worked by hand on a small network."""
+"""bench/relu_activity.py: the share of a ReLU's outputs that are 0, of its units that are 0
+on every input, and a convolution's filters that are 0 everywhere, worked by hand on small
+networks."""
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from nnpy import Dense, ReLU, Sequential
+from nnpy import Conv2D, Dense, ReLU, Sequential
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import relu_activity  # noqa: E402
@@ -22,9 +23,22 @@ def test_zero_outputs_and_silent_units_by_hand():
     x = np.array([[-1.0], [1.0], [2.0], [-3.0]], dtype=np.float32)       # (4, 1)
     rows = relu_activity.relu_activity(net, x)
     # h = relu(0, 1, x): 4 + 0 + 2 zeros of 12; unit 0 silent on all 4 inputs
-    assert rows[0] == ("Dense 3", 3, 6 / 12, 1 / 3)
+    assert rows[0] == ("Dense 3", 3, 6 / 12, 1 / 3, "–")
     # relu(h1, −h2) = (1, 0), (1, 0), (1, 0), (1, 0): unit 1 silent
-    assert rows[1] == ("Dense 2", 2, 4 / 8, 1 / 2)
+    assert rows[1] == ("Dense 2", 2, 4 / 8, 1 / 2, "–")
+
+
+def test_a_filter_is_silent_only_if_it_is_0_at_every_position():
+    net = Sequential([Conv2D(1, 3, kernel_size=1), ReLU()])
+    conv = net.layers[0].params
+    # filter 0 copies the pixel, filter 1 is −pixel − 1 (never on), filter 2 is pixel − 2
+    conv["w"][...], conv["b"][...] = np.array([1, -1, 1]).reshape(1, 1, 1, 3), [0, -1, -2]
+    x = np.array([[[0, 1], [0, 0]], [[0, 3], [0, 0]]], dtype=np.float32)[..., None]  # (2, 2, 2, 1)
+    rows = relu_activity.relu_activity(net, x)
+    # units are (position, filter): 12 per screen; on: filter 0 at (0, 1) on both screens,
+    # filter 2 at (0, 1) on screen 2 only: 3 of 24 outputs are not 0, 2 of 12 units ever on,
+    # and only filter 1 is 0 at every position on every screen
+    assert rows == [("Conv2D 3 1×1 /1", 12, 21 / 24, 10 / 12, "1 of 3")]
 
 
 @pytest.mark.parametrize("make, message", [
