@@ -6,10 +6,11 @@ for a convolution the filters that are 0 everywhere on them.
 
 A ReLU's gradient is 0 wherever its input is negative (nnpy/activations.py), so a dense
 unit whose input is negative on every screen the agent sees passes no gradient back to the
-weights that feed it: nothing the network learns can bring it back.  If almost all the
-outputs of the first convolution are 0, the network is nearly blind: its Q-values barely
-depend on the screen, its greedy policy is close to one fixed action, and training can
-go on for hundreds of thousands of steps without learning to return the ball.
+weights that feed it: they stop learning, and only a change in the layers below can bring
+it back.  If almost all the outputs of the first convolution are 0, the network is nearly
+blind: its Q-values barely depend on the screen and its greedy policy is close to one fixed
+action, as in the Pong runs with noisy nets that lost every point for 290,000 steps
+(results/pong/experiments/README.md).
 
 A "unit" is one output number of the layer for one screen: a filter at one position of
 a convolution's output, or one unit of a dense layer.  A filter's weights are shared by all
@@ -18,7 +19,8 @@ somewhere else; the last column counts the filters that fire at no position on a
 screens, the convolution's dead ones.  The screens are those the average max Q is tracked
 on (rl/held_out.py): 500 from a random policy, on the environment seeded seed + 30,000, the
 same set for every file, so files from one run compare step by step.  They are not the
-screens the agent trains on, so "silent on all" is measured, not proven, death.
+screens the agent trains on, so a unit silent on all of them is very likely, not surely,
+dead.
 Only the network's top-level ReLUs are measured: those inside a dueling head are not.
 A noisy network is measured as its mean network (noise off), as it is evaluated.
 """
