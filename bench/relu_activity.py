@@ -52,8 +52,8 @@ def relu_activity(net: Sequential, x: np.ndarray) -> list[tuple[str, int, float,
             zero = out == 0
             silent_filters = "–"
             if x.ndim == 4:                                  # a convolution's (N, H, W, C)
-                per_filter = x.reshape(-1, x.shape[-1])      # (N·H·W, C)
-                silent_filters = f"{(per_filter == 0).all(axis=0).sum()} of {x.shape[-1]}"
+                per_filter = zero.reshape(-1, x.shape[-1])   # (N·H·W, C): units are filter-last
+                silent_filters = f"{per_filter.all(axis=0).sum()} of {x.shape[-1]}"
             rows.append((before, out.shape[1], float(zero.mean()), float(zero.all(axis=0).mean()),
                          silent_filters))
         else:
