@@ -5,12 +5,12 @@ the step of the first evaluation ≥ +18 and the final evaluation on 10 fresh ga
         results/pong/experiments/{uniform-replay,dueling,prioritized,noisy,all-pieces}-seed-[0-4]
 
 Each folder given is one run (progress.csv, config.json and, if it finished, summary.json).
-Its config.json says which pieces were on (dueling, prioritized, noisy), and so its column;
+Its config.json says which pieces were on (dueling, prioritized, noisy, c51), and so its column;
 its seed says its row.  A run whose training settings differ from the first run's in
 anything but the pieces is left out with one line saying why, so that the table compares
 like with like (a config.json older than a setting is read as the code of its time ran,
-rl/dqn_config.py:DQNConfig.completed; a piece's own settings count only where it is on; C51
-has no column yet, so a C51 run is left out as differing);
+rl/dqn_config.py:DQNConfig.completed; a piece's own settings count only where it is on, as
+C51's atoms do);
 where two runs fill one cell, the first given is kept.
 Step counts do not depend on the machine, which is why runs made side by side may be
 tabulated here; their steps/s may not.
@@ -24,9 +24,9 @@ import sys
 from rl.cli.progress import count
 from rl.dqn_config import DQNConfig
 
-PIECES = ("dueling", "prioritized", "noisy")
+PIECES = ("dueling", "prioritized", "noisy", "c51")
 COLUMNS = {(): "no piece", ("dueling",): "+ dueling", ("prioritized",): "+ prioritized",
-           ("noisy",): "+ noisy", PIECES: "all three"}
+           ("noisy",): "+ noisy", ("c51",): "+ c51", ("dueling", "prioritized", "noisy"): "all three"}
 # settings that may differ between runs of one table: the pieces, the seed, how far a run
 # was allowed to go (it stops by its rule long before its budget), its threads (results do
 # not depend on them) and how its networks were scored without changing what it learned

@@ -40,23 +40,26 @@ def test_cells_rows_and_columns(tmp_path, capsys):
         # made before priority_beta_steps existed: β then rose over --steps, here 700,000
         write_run(tmp_path / "old-prio-2", [(12500, 19.0)], prioritized=True, seed=2, steps=700_000,
                   drop=("priority_beta_steps",)),
-        # made after C51 existed: with it on, no column (even where only configs from before
-        # C51 came first); with it off, its atoms do not count
+        # made after C51 existed: with it on, its own column (even where only configs from
+        # before C51 came first), and a second C51 run with other atoms is left out; with
+        # it off, its atoms do not count
         write_run(tmp_path / "c51-3", [(12500, 19.0)], seed=3, c51=True, atoms=51, v_min=-10.0),
+        write_run(tmp_path / "c51-atoms-4", [(12500, 19.0)], seed=4, c51=True, atoms=11, v_min=-10.0),
         write_run(tmp_path / "c51-off-3", [(12500, 19.0)], seed=3, c51=False, atoms=51, v_min=-10.0),
         write_run(tmp_path / "c51-off-4", [(12500, 19.0)], seed=4, c51=False, atoms=11, v_min=-10.0),
     ]
     assert ablation.main(runs) == 0
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    assert "| 0 | 25,000 · +19.2 (sticky +12.0) | not run | not run | not run | not run |" in lines
-    assert "| 1 | not run | not run | 25,000 · unfinished, logged to 25,000 | not run | " \
+    assert "| 0 | 25,000 · +19.2 (sticky +12.0) | not run | not run | not run | not run | not run |" in lines
+    assert "| 1 | not run | not run | 25,000 · unfinished, logged to 25,000 | not run | not run | " \
            "not yet: -3.0 at 12,500 (5 games), logged to 12,500 |" in lines
-    assert "| 2 | never · +12.5 | not run | not run | not run | not run |" in lines
+    assert "| 2 | never · +12.5 | not run | not run | not run | not run | not run |" in lines
     assert "other-lr: settings other than the pieces differ: lr" in err
     assert "again-seed-0: seed 0, no piece is already" in err        # the first run given is kept
     assert "two-pieces: no column" in err
     assert "old-prio-2: settings other than the pieces differ: priority_beta_steps" in err
-    assert "| 3 | 12,500 · unfinished, logged to 12,500 | not run |" in out
-    assert "c51-3: settings other than the pieces differ: c51" in err
+    assert "| 3 | 12,500 · unfinished, logged to 12,500 | not run | not run | not run | " \
+           "12,500 · unfinished, logged to 12,500 | not run |" in lines
+    assert "c51-atoms-4: settings other than the pieces differ: atoms" in err
     assert "| 4 | 12,500 · unfinished, logged to 12,500 | not run |" in out
