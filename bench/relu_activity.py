@@ -39,21 +39,21 @@ from rl.dqn_config import DQNConfig
 from rl.held_out import HELD_OUT_SEED, collect_states
 
 
-def relu_activity(net: Sequential, x: np.ndarray) -> list[tuple[str, int, float, float, str]]:
+def relu_activity(net: Sequential, x: np.ndarray) -> list[tuple[str, int, float, float, tuple | None]]:
     """For each top-level ReLU of net, on the batch x (N, ...) already scaled as the first
     layer expects: [(the layer before it, units per input, share of outputs = 0,
-    share of units = 0 for all N inputs, filters = 0 at every position for all N inputs
-    as "k of C")]; after a dense layer, whose units are its filters, that last is "–"."""
+    share of units = 0 for all N inputs, (filters = 0 at every position for all N inputs,
+    filters))]; after a dense layer, whose units are its filters, that last is None."""
     rows, before = [], "input"
     for layer in net.layers:
         x = layer.forward(x)
         if isinstance(layer, ReLU):
             out = x.reshape(len(x), -1)                      # (N, units)
             zero = out == 0
-            silent_filters = "–"
+            silent_filters = None
             if x.ndim == 4:                                  # a convolution's (N, H, W, C)
                 per_filter = zero.reshape(-1, x.shape[-1])   # (N·H·W, C): units are filter-last
-                silent_filters = f"{per_filter.all(axis=0).sum()} of {x.shape[-1]}"
+                silent_filters = (int(per_filter.all(axis=0).sum()), x.shape[-1])
             rows.append((before, out.shape[1], float(zero.mean()), float(zero.all(axis=0).mean()),
                          silent_filters))
         else:
@@ -77,7 +77,8 @@ def report(path: str, seed: int) -> str:
              f"  {'ReLU after':<20}{'units':>8}{'outputs 0':>12}{'silent on all':>15}"
              f"{'filters silent everywhere':>27}"]
     for before, units, zero, silent, filters in relu_activity(net, x):
-        lines.append(f"  {before:<20}{units:>8,}{zero:>11.1%}{silent:>15.1%}{filters:>27}")
+        silent_filters = f"{filters[0]} of {filters[1]}" if filters else "–"
+        lines.append(f"  {before:<20}{units:>8,}{zero:>11.1%}{silent:>15.1%}{silent_filters:>27}")
     return "\n".join(lines)
 
 

@@ -23,9 +23,9 @@ def test_zero_outputs_and_silent_units_by_hand():
     x = np.array([[-1.0], [1.0], [2.0], [-3.0]], dtype=np.float32)       # (4, 1)
     rows = relu_activity.relu_activity(net, x)
     # h = relu(0, 1, x): 4 + 0 + 2 zeros of 12; unit 0 silent on all 4 inputs
-    assert rows[0] == ("Dense 3", 3, 6 / 12, 1 / 3, "–")
+    assert rows[0] == ("Dense 3", 3, 6 / 12, 1 / 3, None)
     # relu(h1, −h2) = (1, 0), (1, 0), (1, 0), (1, 0): unit 1 silent
-    assert rows[1] == ("Dense 2", 2, 4 / 8, 1 / 2, "–")
+    assert rows[1] == ("Dense 2", 2, 4 / 8, 1 / 2, None)
 
 
 def test_a_filter_is_silent_only_if_it_is_0_at_every_position():
@@ -38,7 +38,7 @@ def test_a_filter_is_silent_only_if_it_is_0_at_every_position():
     # units are (position, filter): 12 per screen; on: filter 0 at (0, 1) on both screens,
     # filter 2 at (0, 1) on screen 2 only: 3 of 24 outputs are not 0, 2 of 12 units ever on,
     # and only filter 1 is 0 at every position on every screen
-    assert rows == [("Conv2D 3 1×1 /1", 12, 21 / 24, 10 / 12, "1 of 3")]
+    assert rows == [("Conv2D 3 1×1 /1", 12, 21 / 24, 10 / 12, (1, 3))]
 
 
 @pytest.mark.parametrize("make, message", [
