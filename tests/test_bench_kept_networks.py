@@ -55,3 +55,12 @@ def test_a_corrupt_or_one_game_summary_is_skipped(tmp_path, capsys, bad):
     (tmp_path / "run" / "summary.json").write_text(bad)
     assert kept_networks.main([str(tmp_path / "run")]) == 2
     assert "not a finished run" in capsys.readouterr().err
+
+
+def test_a_final_at_the_threshold_is_not_below_it(tmp_path, capsys):
+    # +18.0 exactly passes the +18 bar; +17.9 does not
+    runs = [write_summary(tmp_path / name, best_eval_step=100_000, best_eval_mean_return=19.0,
+                          final_eval_mean_return=final, final_eval_returns=[final - 1, final + 1])
+            for name, final in (("at", 18.0), ("under", 17.9))]
+    assert kept_networks.main(runs) == 0
+    assert "finals below +18: 1 (under)" in capsys.readouterr().out.splitlines()
