@@ -95,7 +95,9 @@ def _exit_reward(token: str, line: int, column: int) -> float:
     try:
         reward = float(token)
     except ValueError:
-        raise LayoutError(f"line {line}, column {column}: {token!r} is not a cell; "
+        glued = token.startswith(".") or any(ch in "S#" for ch in token)  # '...1', 'S.': no spaces
+        hint = "; cells are separated by spaces" if glued else ""
+        raise LayoutError(f"line {line}, column {column}: {token!r} is not a cell{hint}; "
                           f"{ALLOWED_CELLS}") from None
     if not math.isfinite(reward):   # float() also accepts 'nan' and 'inf'
         raise LayoutError(f"line {line}, column {column}: an exit reward must be a finite "

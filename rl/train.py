@@ -224,12 +224,27 @@ def out_of_reach(returns: list[float], episodes: int, goal: float, max_return: f
 
 def no_learning_warning(steps_to_go: int, learning_starts: int) -> str | None:
     """What to say when a run of steps_to_go steps ends before learning would begin (nothing
-    for 0 steps: a resumed run that had finished only plays its final evaluation again)."""
-    if steps_to_go == 0 or steps_to_go > learning_starts:
+    when no step is to go: a resumed run that had finished only plays its final evaluation
+    again)."""
+    if steps_to_go <= 0 or steps_to_go > learning_starts:
         return None
     return (f"no gradient step will run: {steps_to_go:,} steps to go, and learning starts after "
             f"--learning-starts {learning_starts:,} steps of replay fill; give more --steps or a "
             f"smaller --learning-starts")
+
+
+def resumed_note(run: RunState, cfg: DQNConfig) -> str:
+    """What a resumed run will do: train on (after refilling D, which is not saved), or, if
+    it had finished, only play its final evaluation again."""
+    if solved_for_good(run, cfg):
+        return (f"this run had stopped at step {run.step:,}, solved; only its final evaluation "
+                f"is played again")
+    if run.step >= cfg.steps:
+        return (f"this run had reached step {run.step:,} of --steps {cfg.steps:,}; only its final "
+                f"evaluation is played again (a larger --steps trains on)")
+    return (f"resuming at step {run.step:,}: the replay memory is not saved, so the first "
+            f"{min(cfg.learning_starts, cfg.steps - run.step):,} steps refill it before learning "
+            f"goes on (they count toward --steps)")
 
 
 class EvaluationInterrupted(Exception):
@@ -312,8 +327,10 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     folder = RunFolder(out_dir, cfg, task, quiet)
     run = RunState(**folder.load_checkpoint(agent, act_rng, memory.rng)) if resume else RunState()
     folder.start(run.step, resume)
-    if resume and (warning := no_learning_warning(cfg.steps - run.step, cfg.learning_starts)):
-        folder.warn(warning)
+    if resume:
+        folder.message(resumed_note(run, cfg))
+        if warning := no_learning_warning(cfg.steps - run.step, cfg.learning_starts):
+            folder.warn(warning)
     best_net = agent.online.copy()
     if run.best_eval is not None:               # resumed: the best so far is in best.npz, not θ
         folder.load_best(best_net)
@@ -330,7 +347,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     started = time.monotonic() - run.wall_seconds
     with StopOnSignal() as stop:
         for step in range(run.step, cfg.steps):
-            if stop.requested:
+            if stop.requested or solved_for_good(run, cfg):     # (a resumed run may be solved)
                 break
             # act: ε-greedy on Q(s, ·; θ) (a noisy network: ε falls to 0, its noise explores)
             epsilon = linear_epsilon(step, cfg.eps_start, 0.0 if agent.noisy else cfg.eps_end,
@@ -368,8 +385,6 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             folder.show(run, epsilon)
             if run.step % cfg.checkpoint_every == 0:
                 save_checkpoint(agent, run, act_rng, memory, folder, time.monotonic() - started)
-            if solved_for_good(run, cfg):
-                break
     save_checkpoint(agent, run, act_rng, memory, folder, time.monotonic() - started)
     if interrupted(run, cfg):
         folder.message(f"interrupted at step {run.step:,}; checkpoint saved. Continue with: --resume {out_dir}")

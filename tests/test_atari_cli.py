@@ -128,6 +128,7 @@ def test_relu_activity_refuses_a_cartpole_network(cartpole_checkpoint):
     (["--steps", "0"], "--steps must be a positive integer, got 0"),
     (["--noop-max", "-1"], "--noop-max must be 0 or more, got -1"),
     (["--batch-size", "1"], "--batch-size must be 2 or more, got 1"),
+    (["--threads", "3"], "--threads must be 0, 1 or 2, got 3"),
     (["--eval", "{tmp}/missing.npz"], "does not exist"),
     (["--eval", "{cartpole}"], "was trained on 'CartPole-v1', not 'ALE/Pong-v5'"),
     (["--eval", "{cartpole}", "--arch", "dqn2015"], "so it would ignore --arch; with --eval give only "

@@ -20,8 +20,9 @@ from PIL import Image
 
 from cli_helpers import ENV, REPO, RUN_FILES, error_line, read_csv, read_json, run_py, start_long_run
 from nnpy import load_npz, save_npz
-from rl.cli.cartpole import ENV_ID, CartPoleConfig, build_mlp, main
+from rl.cli.cartpole import COMMAND, ENV_ID, CartPoleConfig, build_mlp, main
 from rl.cli.checkpoints import CHECKPOINT_KIND, save_policy
+from rl.cli.command import make_parser
 from rl.cli.progress import ProgressLine
 from rl.train import FINAL_EVAL_SEED
 
@@ -213,7 +214,10 @@ def files(tmp_path) -> dict:
     (["--eval", "{pong}"], "was trained on 'ALE/Pong-v5'"),
     (["--eval", "{policy}", "--episodes", "0"], "--episodes must be a positive integer"),
     (["--out", "{a_file}/run"], "cannot write to --out"),
-    (["--resume", "{tmp}"], "no checkpoint.npz and config.json in {tmp}"),
+    (["--resume", "{tmp}"], "no checkpoint.npz and no config.json in {tmp}"),
+    (["--resume", "{tmp}/nowhere"], "--resume '{tmp}/nowhere': no such folder"),
+    (["--threads", "2"], "--threads must be 0 or 1 (CartPole learns on one thread), got 2"),
+    (["--double", "maybe"], "expected true or false, got 'maybe'"),
     (["--gif", "{tmp}/x.gif"], "--gif works only together with --eval"),
     (["--filters", "{tmp}/x.png"], "--filters works only together with --eval"),
 ])
@@ -361,6 +365,62 @@ def test_an_out_that_holds_a_run_is_refused_and_overwrite_clears_it_first(traine
     assert read_json(os.path.join(run, "summary.json"))["seed"] == 5
     assert not os.path.exists(os.path.join(run, "best.npz"))    # seed 3's, deleted; this run has none
     assert os.path.exists(os.path.join(run, "my-own-file.txt"))
+
+
+def test_a_run_stopped_before_its_first_checkpoint_is_not_offered_to_resume(trained, tmp_path, capsys):
+    run = str(tmp_path / "killed")
+    os.mkdir(run)
+    for name in ("config.json", "progress.csv"):              # what a run killed early leaves
+        shutil.copy(os.path.join(trained, name), run)
+    line = error_line(main, "cartpole", [*SMALL, "--out", run], capsys)
+    assert "it stopped before its first checkpoint.npz, so it cannot be continued" in line
+    assert "--resume" not in line and "--overwrite" in line
+    line = error_line(main, "cartpole", ["--resume", run], capsys)
+    assert f"no checkpoint.npz in {run}; the run stopped before its first checkpoint" in line
+    assert f"--out {run} --overwrite" in line and "config.json" not in line
+
+
+def test_a_yes_no_flag_alone_means_true():
+    parser = make_parser(COMMAND)
+    assert parser.parse_args(["--double"]).double is True
+    assert parser.parse_args(["--double", "--seed", "3"]).double is True
+    assert parser.parse_args(["--double", "false"]).double is False
+    assert parser.parse_args([]).double is CartPoleConfig().double         # not given: the default
+
+
+def test_resuming_a_finished_run_says_so_and_takes_no_step(trained, tmp_path):
+    run = str(tmp_path / "finished")
+    shutil.copytree(trained, run)
+    rows = read_csv(os.path.join(run, "progress.csv"))
+    done = run_py("cartpole", "--resume", run)                 # trained to --steps 2000
+    assert done.returncode == 0, done.stderr
+    assert "this run had reached step 2,000 of --steps 2,000; only its final evaluation" in done.stderr
+    assert "warning" not in done.stderr
+    assert read_csv(os.path.join(run, "progress.csv")) == rows
+    _, meta = load_npz(os.path.join(run, "checkpoint.npz"), kind=CHECKPOINT_KIND)
+    assert meta["run"]["step"] == 2000
+
+
+def test_resuming_a_run_that_stopped_solved_takes_no_step(trained, tmp_path):
+    run = str(tmp_path / "solved")
+    shutil.copytree(trained, run)
+    checkpoint = os.path.join(run, "checkpoint.npz")
+    arrays, meta = load_npz(checkpoint, kind=CHECKPOINT_KIND)
+    meta["run"]["solved_streak"] = 2                          # as if two evaluations reached 475
+    save_npz(checkpoint, arrays, meta)
+    done = run_py("cartpole", "--resume", run, "--steps", "3000")
+    assert done.returncode == 0, done.stderr
+    assert "this run had stopped at step 2,000, solved; only its final evaluation" in done.stderr
+    assert load_npz(checkpoint, kind=CHECKPOINT_KIND)[1]["run"]["step"] == 2000
+
+
+def test_resuming_says_the_replay_memory_is_refilled(trained, tmp_path):
+    run = str(tmp_path / "goes-on")
+    shutil.copytree(trained, run)
+    done = run_py("cartpole", "--resume", run, "--steps", "2600")
+    assert done.returncode == 0, done.stderr
+    assert ("resuming at step 2,000: the replay memory is not saved, so the first 500 steps "
+            "refill it") in done.stderr
 
 
 def test_a_run_that_never_evaluated_writes_no_best_npz_and_says_so(tmp_path):

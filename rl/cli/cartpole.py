@@ -28,6 +28,8 @@ class CartPoleConfig(DQNConfig):
 
     steps: int = 50_000
     """environment steps to train for (the goal: solved within 50,000)"""
+    threads: int = 0
+    """0 or 1: CartPole's small network learns on one thread (a second would only wait)"""
     activation: str = "relu"
     """activation after each hidden layer: relu, or sigmoid and tanh, which saturate
 
@@ -80,8 +82,9 @@ class CartPoleConfig(DQNConfig):
         return f"cartpole-{self.seed}"
 
     def validate(self) -> None:
+        check_ranges(self, {"hidden": POSITIVE,       # first: DQNConfig allows --threads 2
+                            "threads": (lambda v: v in (0, 1), "0 or 1 (CartPole learns on one thread)")})
         super().validate()
-        check_ranges(self, {"hidden": POSITIVE})
 
 
 def build_mlp(hidden: int, rng: np.random.Generator, activation: str = "relu") -> Sequential:

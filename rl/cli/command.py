@@ -134,8 +134,10 @@ def _check_out(out: str, overwrite: bool) -> None:
     """A new run's folder must not hold another run: its files would mix with the new ones."""
     held = run_files(out)
     if held and not overwrite:
-        raise UsageError(f"--out {out} already holds a run ({', '.join(held)}); continue it with "
-                         f"--resume {out}, replace it with --overwrite, or choose another --out")
+        go_on = (f"continue it with --resume {out}, " if "checkpoint.npz" in held else
+                 "it stopped before its first checkpoint.npz, so it cannot be continued; ")
+        raise UsageError(f"--out {out} already holds a run ({', '.join(held)}); {go_on}"
+                         f"replace it with --overwrite, or choose another --out")
 
 
 def _saved_config(cfg: DQNConfig, folder: str) -> dict:
@@ -144,9 +146,17 @@ def _saved_config(cfg: DQNConfig, folder: str) -> dict:
     if os.path.isfile(folder):
         raise UsageError(f"--resume takes the run's folder, not a file; did you mean "
                          f"--resume {os.path.dirname(folder) or '.'}?")
-    if not os.path.isfile(os.path.join(folder, "checkpoint.npz")) or not os.path.isfile(saved):
-        raise UsageError(f"--resume {folder!r}: no checkpoint.npz and config.json in "
-                         f"{os.path.abspath(folder)}")
+    if not os.path.isdir(folder):
+        raise UsageError(f"--resume {folder!r}: no such folder ({os.path.abspath(folder)}); "
+                         f"give the --out folder of the run to continue")
+    missing = [name for name in ("checkpoint.npz", "config.json")
+               if not os.path.isfile(os.path.join(folder, name))]
+    if missing:
+        why = (f"; the run stopped before its first checkpoint (saved every --checkpoint-every "
+               f"steps): start it again with --out {folder} --overwrite"
+               if missing == ["checkpoint.npz"] else "")
+        raise UsageError(f"--resume {folder!r}: no {' and no '.join(missing)} in "
+                         f"{os.path.abspath(folder)}{why}")
     try:
         with open(saved) as f:
             values = json.load(f)

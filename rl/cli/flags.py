@@ -107,8 +107,9 @@ def add_flags(parser, cls, names: list[str] | None = None) -> None:
     for f in (by_name[n] for n in (names if names is not None else by_name)):
         kind = f.type if isinstance(f.type, type) else kinds.get(str(f.type), str)
         allowed = list(choices[f.name]) if f.name in choices else None
+        switch = {"nargs": "?", "const": True} if kind is bool else {}   # --dueling alone: true
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=_typed(kind),
-                            default=f.default, choices=allowed,
+                            default=f.default, choices=allowed, **switch,
                             metavar=None if allowed else kind.__name__.upper(),
                             help=f"{docs.get(f.name, '')} (default: {f.default})".replace("%", "%%"))
 
