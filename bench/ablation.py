@@ -54,6 +54,18 @@ def read_run(folder: str) -> dict:
             "summary": summary}
 
 
+def read_runs(folders: list[str]) -> dict[str, dict]:
+    """{folder: read_run(folder)} for the folders that are readable runs; one line on stderr
+    for each that is not."""
+    runs = {}
+    for folder in folders:
+        try:
+            runs[folder] = read_run(folder)
+        except (OSError, ValueError, KeyError) as e:
+            print(f"skipped {folder}: not a readable run folder ({e})", file=sys.stderr)
+    return runs
+
+
 def cell(run: dict, threshold: float) -> str:
     """'137,500 · +19.4 (sticky +12.7)': the first step with an evaluation ≥ threshold and the
     final evaluation; for an unfinished run, its last evaluation and its last logged step."""
@@ -81,12 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the evaluation that counts as solved")
     args = parser.parse_args(argv)
     table, reference = {}, {}                       # reference: each setting's first kept value
-    for folder in args.runs:
-        try:
-            run = read_run(folder)
-        except (OSError, ValueError, KeyError) as e:
-            print(f"skipped {folder}: not a readable run folder ({e})", file=sys.stderr)
-            continue
+    for folder, run in read_runs(args.runs).items():
         config = run["config"]
         pieces = tuple(p for p in PIECES if config.get(p))
         others = {k: v for k, v in config.items() if k not in FREE}
