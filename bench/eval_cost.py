@@ -12,12 +12,15 @@ the speed of the next row without an evaluation (the one before, at the end of a
 summed over the evaluations up to the first one ≥ --threshold (the time the goal is
 measured by) and over the whole run.  The speeds are logged rounded to whole steps/s, so
 this is an estimate to a few seconds per evaluation.  The final evaluation, after training,
-is in neither sum.
+is in neither sum.  Not for a resumed run: its first row after the resume is timed from the
+resume, and the replay refill that follows runs far faster than training.
 """
 import argparse
 import csv
 import os
 import sys
+
+from rl.cli.progress import count
 
 
 def eval_seconds(rows: list[dict], threshold: float) -> dict:
@@ -31,7 +34,7 @@ def eval_seconds(rows: list[dict], threshold: float) -> dict:
         window = (step - previous) / speed
         total += window
         if row["eval_mean_return"]:
-            # the nearest row without an evaluation: the next one, or at the end the one before
+            # the next row without an evaluation, or, at the end of a run, the last one before
             plain = [r for r in rows[i + 1:] + rows[:i][::-1] if not r["eval_mean_return"]]
             if plain:
                 evals += window - (step - previous) / float(plain[0]["steps_per_s"])
@@ -58,9 +61,9 @@ def report(runs: dict[str, dict], threshold: float) -> list[str]:
     lines.append("")
     if to_goal:
         lines.append(f"evaluations took {min(to_goal):.0%} to {max(to_goal):.0%} of the time to the "
-                     f"first eval ≥ {threshold:+g} ({len(to_goal)} runs)")
+                     f"first eval ≥ {threshold:+g} ({count(len(to_goal), 'run')})")
     lines.append(f"evaluations took {min(whole):.0%} to {max(whole):.0%} of the whole runs "
-                 f"({len(whole)} runs)")
+                 f"({count(len(whole), 'run')})")
     return lines
 
 

@@ -9,7 +9,7 @@ unit whose input is negative on every screen the agent sees passes no gradient b
 weights that feed it: they stop learning, and only a change in the layers below can bring
 it back.  If almost all the outputs of the first convolution are 0, the network is nearly
 blind: its Q-values barely depend on the screen and its greedy policy is close to one fixed
-action, as in the Pong runs with noisy nets that lost every point for 290,000 steps
+action, as in the Pong runs with noisy nets that lost every point for 500,000 steps
 (results/pong/experiments/README.md).
 
 A "unit" is one output number of the layer for one screen: a filter at one position of
@@ -22,7 +22,9 @@ same set for every file, so files from one run compare step by step.  They are n
 screens the agent trains on, so a unit silent on all of them is very likely, not surely,
 dead.
 Only the network's top-level ReLUs are measured: those inside a dueling head are not.
-A noisy network is measured as its mean network (noise off), as it is evaluated.
+A noisy network is measured as its mean network (noise off), as it is evaluated.  The last
+line counts the greedy action, argmax_a Q(s, a), on the same screens: a blind network's
+policy is close to one fixed action.
 """
 import argparse
 import sys
@@ -31,6 +33,7 @@ import numpy as np
 
 from atari.cli import AtariConfig, make_task
 from nnpy.activations import ReLU
+from nnpy.categorical import CategoricalHead
 from nnpy.checkpoint import CheckpointError, load_npz
 from nnpy.network import Sequential
 from nnpy.summary import describe
@@ -61,6 +64,14 @@ def relu_activity(net: Sequential, x: np.ndarray) -> list[tuple[str, int, float,
     return rows
 
 
+def greedy_actions(net: Sequential, x: np.ndarray) -> np.ndarray:
+    """How often each action is the greedy one, argmax_a Q(s, a), over the batch x (N, ...):
+    (A,) counts that sum to N.  A C51 network's Q is the mean of its distribution."""
+    out, last = net.forward(x), net.layers[-1]
+    q = last.expected_q(out) if isinstance(last, CategoricalHead) else out     # (N, A)
+    return np.bincount(q.argmax(axis=1), minlength=q.shape[1])
+
+
 def report(path: str, seed: int) -> str:
     """The table for one checkpoint or best.npz of an Atari run."""
     check_is_npz(path)
@@ -70,7 +81,8 @@ def report(path: str, seed: int) -> str:
     cfg = AtariConfig(**DQNConfig.completed(meta["config"]))
     task = make_task(cfg)
     net, _ = load_policy(path, task.env_id)                   # noise off: the mean network
-    states = collect_states(task.make_env, task.make_env(0).n_actions, seed + HELD_OUT_SEED)
+    env = task.make_env(0)
+    states = collect_states(task.make_env, env.n_actions, seed + HELD_OUT_SEED)
     x = np.multiply(states, task.input_scale, dtype=net.dtype())   # (500, 84, 84, 4) in [0, 1]
     step = meta.get("run", {}).get("step")
     lines = [f"{path}" + (f" (step {step:,})" if step is not None else ""),
@@ -79,6 +91,9 @@ def report(path: str, seed: int) -> str:
     for before, units, zero, silent, filters in relu_activity(net, x):
         silent_filters = f"{filters[0]} of {filters[1]}" if filters else "–"
         lines.append(f"  {before:<20}{units:>8,}{zero:>11.1%}{silent:>15.1%}{silent_filters:>27}")
+    counts = greedy_actions(net, x)
+    lines.append(f"  greedy action on the {len(x)} screens: "
+                 + ", ".join(f"{name} {n}" for name, n in zip(env.meanings, counts)))
     return "\n".join(lines)
 
 

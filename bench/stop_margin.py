@@ -1,7 +1,8 @@
 """What a higher early stop would cost: would runs stopped at +19 have stopped as soon at +19.5?
 
     python bench/stop_margin.py --margin 1.5 results/pong/seed-[5-9] \
-        results/pong/experiments/{uniform-replay,prioritized,dueling}-seed-[0-4]
+        results/pong/experiments/{uniform-replay,prioritized,dueling}-seed-[0-4] \
+        results/pong/experiments/all-pieces-seed-0
 
 A run stops once two evaluations in a row reach goal + stop_margin (+19 with the defaults:
 goal +18, --stop-margin 1, --stop-after-solved 2).  For a higher level, goal + --margin,
@@ -65,8 +66,12 @@ def report(runs: dict[str, dict], margin: float) -> list[str]:
         if o is None:
             continue
         by_case[o["case"]].append(o)
-        verdict = ("same step" if o["case"] == "same step" else f"{o['extra']:+,} steps"
-                   if o["case"] == "earlier" else f"at least {o['extra']:+,} steps")
+        if o["case"] == "same step":
+            verdict = "same step"
+        elif o["case"] == "earlier":
+            verdict = f"{o['extra']:+,} steps"
+        else:
+            verdict = f"at least {o['extra']:+,} steps"
         final = "unfinished" if o["final"] is None else f"{o['final']:+.1f}"
         lines.append(f"| {folder} | {o['stopped']:,} | {o['pair'][0]:+.1f}, {o['pair'][1]:+.1f} "
                      f"| {verdict} | {final} |")
@@ -81,8 +86,8 @@ def report(runs: dict[str, dict], margin: float) -> list[str]:
               f"{n} runs reached their stop level; at {level:+g}: "
               f"{len(by_case['same step'])} at the same step{finals('same step')}; "
               f"{len(by_case['earlier'])} earlier{finals('earlier')}, {saved:,} steps sooner in all; "
-              f"{len(by_case['unknown'])} after one or two more evaluations at least, how many "
-              f"more unknown{finals('unknown')}, at least {fewest:,} more steps in all"]
+              f"{len(by_case['unknown'])} later{finals('unknown')}, by at least one or two "
+              f"evaluations each ({fewest:,} steps in all; how many more, their logs cannot say)"]
     return lines
 
 

@@ -95,7 +95,8 @@ def _exit_reward(token: str, line: int, column: int) -> float:
     try:
         reward = float(token)
     except ValueError:
-        glued = token.startswith(".") or any(ch in "S#" for ch in token)  # '...1', 'S.': no spaces
+        # '...1', 'S.', '1..': cells written without the spaces between them
+        glued = all(ch in ".S#+-0123456789" for ch in token) and any(ch in ".S#" for ch in token)
         hint = "; cells are separated by spaces" if glued else ""
         raise LayoutError(f"line {line}, column {column}: {token!r} is not a cell{hint}; "
                           f"{ALLOWED_CELLS}") from None

@@ -240,11 +240,15 @@ def resumed_note(run: RunState, cfg: DQNConfig) -> str:
         return (f"this run had stopped at step {run.step:,}, solved; only its final evaluation "
                 f"is played again")
     if run.step >= cfg.steps:
-        return (f"this run had reached step {run.step:,} of --steps {cfg.steps:,}; only its final "
+        return (f"this run had reached step {run.step:,} (--steps {cfg.steps:,}); only its final "
                 f"evaluation is played again (a larger --steps trains on)")
+    to_go = cfg.steps - run.step
+    if to_go <= cfg.learning_starts:                  # no_learning_warning says the rest
+        return (f"resuming at step {run.step:,}: the replay memory is not saved, and the "
+                f"{to_go:,} steps to go only refill it")
     return (f"resuming at step {run.step:,}: the replay memory is not saved, so the first "
-            f"{min(cfg.learning_starts, cfg.steps - run.step):,} steps refill it before learning "
-            f"goes on (they count toward --steps)")
+            f"{cfg.learning_starts:,} steps refill it before learning goes on (they count toward "
+            f"--steps)")
 
 
 class EvaluationInterrupted(Exception):

@@ -101,6 +101,9 @@ def test_relu_activity_reads_the_runs_networks(trained):
     assert all(0 <= float(r[i]) <= 100 for r in rows for i in (3, 4))
     assert [r[5].split()[1:] for r in rows[:2]] == [["of", "16"], ["of", "32"]] and rows[2][5] == "–"
     assert all(int(r[5].split()[0]) <= int(r[1]) for r in rows[:2])
+    greedy = [line for line in lines if line.startswith("  greedy action on the 500 screens: NOOP ")]
+    assert len(greedy) == 2
+    assert all(sum(int(part.split()[-1]) for part in g.split(": ")[1].split(", ")) == 500 for g in greedy)
 
 
 # ---- bad input: one line on stderr, exit status 2 -----------------------------------------

@@ -35,7 +35,7 @@ def test_a_run_that_never_reached_the_goal_has_no_time_to_it(tmp_path, capsys):
     assert eval_cost.main([str(run), str(tmp_path / "missing")]) == 0
     out, err = capsys.readouterr()
     assert f"| {run} | never | – | 0.1 | 0.0 (33%) |" in out
-    assert "evaluations took 33% to 33% of the whole runs (1 runs)" in out
+    assert "evaluations took 33% to 33% of the whole runs (1 run)" in out
     assert "time to the first" not in out and "missing: no readable progress.csv" in err
 
 

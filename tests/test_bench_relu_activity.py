@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnpy import Conv2D, Dense, ReLU, Sequential
+from nnpy import CategoricalHead, Conv2D, Dense, ReLU, Sequential
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import relu_activity  # noqa: E402
@@ -26,6 +26,19 @@ def test_zero_outputs_and_silent_units_by_hand():
     assert rows[0] == ("Dense 3", 3, 6 / 12, 1 / 3, None)
     # relu(h1, −h2) = (1, 0), (1, 0), (1, 0), (1, 0): unit 1 silent
     assert rows[1] == ("Dense 2", 2, 4 / 8, 1 / 2, None)
+
+
+def test_greedy_actions_count_the_argmax_of_q_and_of_c51s_mean():
+    net = Sequential([Dense(1, 3)])                                     # Q = (x, −x, 0.5)
+    net.layers[0].params["w"][...], net.layers[0].params["b"][...] = [[1, -1, 0]], [0, 0, 0.5]
+    x = np.array([[2.0], [-2.0], [0.1], [3.0]], dtype=np.float32)        # argmax 0, 1, 2, 0
+    assert relu_activity.greedy_actions(net, x).tolist() == [2, 1, 1]
+    head = CategoricalHead(n_actions=2, atoms=3, v_min=-1.0, v_max=1.0)   # z = (−1, 0, 1)
+    c51 = Sequential([Dense(1, 6), head])
+    w = c51.layers[0].params
+    # action 0's logits follow x towards z = +1, action 1's towards z = −1: Q0 > Q1 iff x > 0
+    w["w"][...], w["b"][...] = [[-1, 0, 1, 1, 0, -1]], 0
+    assert relu_activity.greedy_actions(c51, x).tolist() == [3, 1]
 
 
 def test_a_filter_is_silent_only_if_it_is_0_at_every_position():

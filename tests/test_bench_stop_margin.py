@@ -45,8 +45,8 @@ def test_same_step_and_the_fewest_extra_evaluations_by_hand(tmp_path, capsys):
     assert str(tmp_path / "d") not in out
     assert out.strip().splitlines()[-1] == (
         "3 runs reached their stop level; at +19.5: 1 at the same step (finals +19.0 to +19.0); "
-        "0 earlier, 0 steps sooner in all; 2 after one or two more evaluations at least, how many "
-        "more unknown (finals +17.5 to +18.0), at least 250 more steps in all")
+        "0 earlier, 0 steps sooner in all; 2 later (finals +17.5 to +18.0), by at least one or two "
+        "evaluations each (250 steps in all; how many more, their logs cannot say)")
 
 
 def test_a_lower_level_says_how_much_sooner(tmp_path, capsys):

@@ -394,7 +394,7 @@ def test_resuming_a_finished_run_says_so_and_takes_no_step(trained, tmp_path):
     rows = read_csv(os.path.join(run, "progress.csv"))
     done = run_py("cartpole", "--resume", run)                 # trained to --steps 2000
     assert done.returncode == 0, done.stderr
-    assert "this run had reached step 2,000 of --steps 2,000; only its final evaluation" in done.stderr
+    assert "this run had reached step 2,000 (--steps 2,000); only its final evaluation" in done.stderr
     assert "warning" not in done.stderr
     assert read_csv(os.path.join(run, "progress.csv")) == rows
     _, meta = load_npz(os.path.join(run, "checkpoint.npz"), kind=CHECKPOINT_KIND)
@@ -420,7 +420,23 @@ def test_resuming_says_the_replay_memory_is_refilled(trained, tmp_path):
     done = run_py("cartpole", "--resume", run, "--steps", "2600")
     assert done.returncode == 0, done.stderr
     assert ("resuming at step 2,000: the replay memory is not saved, so the first 500 steps "
-            "refill it") in done.stderr
+            "refill it before learning goes on") in done.stderr
+    assert "warning" not in done.stderr
+    done = run_py("cartpole", "--resume", run, "--steps", "2900")   # 2,600 now; 300 to go < 500
+    assert done.returncode == 0, done.stderr
+    assert "the 300 steps to go only refill it" in done.stderr and "learning goes on" not in done.stderr
+    assert "warning: no gradient step will run: 300 steps to go" in done.stderr
+
+
+def test_resuming_with_fewer_steps_than_taken_plays_only_the_final_evaluation(trained, tmp_path):
+    run = str(tmp_path / "fewer")
+    shutil.copytree(trained, run)
+    done = run_py("cartpole", "--resume", run, "--steps", "1000")
+    assert done.returncode == 0, done.stderr
+    assert "this run had reached step 2,000 (--steps 1,000); only its final evaluation" in done.stderr
+    assert "warning" not in done.stderr                        # no "-1,000 steps to go"
+    _, meta = load_npz(os.path.join(run, "checkpoint.npz"), kind=CHECKPOINT_KIND)
+    assert meta["run"]["step"] == 2000
 
 
 def test_a_run_that_never_evaluated_writes_no_best_npz_and_says_so(tmp_path):

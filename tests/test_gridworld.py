@@ -244,6 +244,8 @@ def test_q_learning_rejects_impossible_settings(bad, match):
 @pytest.mark.parametrize("text,message", [
     ("S . x\n. . +1", "line 1, column 3: 'x' is not a cell; allowed cells are '.'"),
     ("S ...1", "line 1, column 2: '...1' is not a cell; cells are separated by spaces"),
+    ("S 1..", "line 1, column 2: '1..' is not a cell; cells are separated by spaces"),
+    ("Start . +1", "line 1, column 1: 'Start' is not a cell; allowed cells"),
     ("\nS . +1\n. .", "line 3 has 2 cells but line 2 has 3"),
     (". . +1", "exactly one start cell 'S', found 0"),
     ("S . S +1", "exactly one start cell 'S', found 2"),
