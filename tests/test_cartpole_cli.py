@@ -341,6 +341,30 @@ def test_speed_and_eta_move_between_log_rows_and_the_replay_fill_does_not_fool_t
     assert "ETA 1h21m to the 700k budget" in drawn[-1], drawn[-1]
 
 
+def test_the_line_after_a_long_evaluation_shows_the_stepping_speed_and_the_eta_counts_the_pause():
+    """140 steps/s for 30 s, then a 60-s evaluation that takes no step: the line printed
+    after it shows 140 steps/s (not 35 steps over a minute), and the ETA slows to the
+    learning phase's true average, evaluation included."""
+    pipe, clock = StringIO(), FakeClock()
+    line = ProgressLine(700_000, learning_from=0, stream=pipe, clock=clock, width=200)
+    line.sample(0)
+    step = 0
+    for _ in range(4 * 30):
+        clock.now += 0.25
+        step += 35
+        line.update(step, 3, -20.5, 0.8)
+    clock.now += 60.0                                        # the evaluation
+    line.log(step, 3, -20.5, 0.8, extra="  eval -21.0")
+    printed = pipe.getvalue()
+    assert " 140 steps/s" in printed, printed
+    # (700,000 - 4,200) steps at 4,200 steps in 90 s: 14,907 s
+    assert "ETA 4h08m to the 700k budget" in printed, printed
+    clock.now += 0.25                                        # stepping again at 140
+    line.update(step + 35, 3, -20.5, 0.8)
+    line.log(step + 35, 3, -20.5, 0.8)
+    assert " 140 steps/s" in pipe.getvalue().splitlines()[-1]
+
+
 def test_a_run_too_short_to_learn_says_so_on_its_first_line(tmp_path):
     done = run_py("cartpole", "--steps", "300", "--learning-starts", "500", "--eval-every", "300",
                   "--eval-episodes", "1", "--final-eval-episodes", "1", "--out", str(tmp_path / "r"))

@@ -5,10 +5,13 @@ times a second; when output goes to a file or a pipe, a plain line is
 printed every log interval instead, so logs stay readable.  It goes to
 stderr, with every other message of a run; stdout is left for results.
 
-    steps/s = steps over the last RATE_WINDOW seconds / those seconds
+    steps/s = steps over the last RATE_WINDOW seconds of stepping / those seconds
     ETA     = steps left to the budget / (steps since learning began / seconds since)
 
-The ETA's speed is measured from the first learning step on: the replay fill
+The live steps/s is how fast the loop steps now: a pause with no step for
+PAUSE seconds or more (an evaluation) is left out of its window, or the line
+printed after a long evaluation would show a few steps over a minute.  The
+ETA's speed is measured from the first learning step on: the replay fill
 before it only acts (several times faster), and an average over the learning
 phase counts the evaluations' pauses at their true share.
 """
@@ -25,6 +28,7 @@ CSV_COLUMNS = ["step", "episode", "recent_mean_return", "epsilon", "loss", "step
                "eval_mean_return", "avg_max_q", "eval_episodes"]
 RATE_WINDOW = 10.0      # seconds of steps the live steps/s is measured over
 REDRAW = 0.25           # seconds between two redraws of the live line (and speed samples)
+PAUSE = RATE_WINDOW / 2  # no sample for this long: the loop stopped stepping (an evaluation)
 
 
 def format_duration(seconds: float) -> str:
@@ -67,6 +71,9 @@ class ProgressLine:
         """Record the time at `step`; the speed and the ETA are measured from these samples."""
         now = self.clock()
         self.last_sample = now
+        if self.samples and now - self.samples[-1][0] >= PAUSE:
+            gap = now - self.samples[-1][0]             # the window's older samples move past it
+            self.samples = deque((t + gap, s) for t, s in self.samples)
         self.samples.append((now, step))
         while len(self.samples) > 2 and now - self.samples[1][0] >= RATE_WINDOW:
             self.samples.popleft()          # keeps the one sample just older than the window
