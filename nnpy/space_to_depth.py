@@ -83,7 +83,8 @@ def conv_s2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int, scale:
     The multiply is done transposed, y^T = wb^T @ xb^T, one row per (di, dj, f) and one column
     per block pixel r = (n·HB + I)·WB + J.  Moving a block pixel by (di, dj) moves its column by
     di·WB + dj, so each shifted add is one long contiguous slice of a row; in the untransposed
-    y each would be N·OH·OW short runs of F floats, and numpy pays for every run.  Columns whose (I, J) lies past (OH, OW) sum garbage and are dropped.
+    y each would be N·OH·OW short runs of F floats, and numpy pays for every run.  Columns
+    whose (I, J) lies past (OH, OW) sum garbage and are dropped.
     """
     n, h, wd, c = x.shape
     k, _, _, f = w.shape
