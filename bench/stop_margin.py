@@ -1,8 +1,7 @@
 """What a higher early stop would cost: would runs stopped at +19 have stopped as soon at +19.5?
 
     python bench/stop_margin.py --margin 1.5 results/pong/seed-[5-9] \
-        results/pong/experiments/{uniform-replay,prioritized,dueling}-seed-[0-4] \
-        results/pong/experiments/all-pieces-seed-0
+        results/pong/experiments/{uniform-replay,prioritized,dueling,c51,all-pieces}-seed-[0-4]
 
 A run stops once two evaluations in a row reach goal + stop_margin (+19 with the defaults:
 goal +18, --stop-margin 1, --stop-after-solved 2).  For a higher level, goal + --margin,
