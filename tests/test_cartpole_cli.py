@@ -357,7 +357,7 @@ def test_the_line_after_a_long_evaluation_shows_the_stepping_speed_and_the_eta_c
     line.log(step, 3, -20.5, 0.8, extra="  eval -21.0")
     printed = pipe.getvalue()
     assert " 140 steps/s" in printed, printed
-    # (700,000 - 4,200) steps at 4,200 steps in 90 s: 14,907 s
+    # (700,000 - 4,200) steps at 4,200 steps in 90 s: 14,910 s
     assert "ETA 4h08m to the 700k budget" in printed, printed
     clock.now += 0.25                                        # stepping again at 140
     line.update(step + 35, 3, -20.5, 0.8)

@@ -71,8 +71,8 @@ class ProgressLine:
         """Record the time at `step`; the speed and the ETA are measured from these samples."""
         now = self.clock()
         self.last_sample = now
-        if self.samples and now - self.samples[-1][0] >= PAUSE:
-            gap = now - self.samples[-1][0]             # the window's older samples move past it
+        gap = now - self.samples[-1][0] if self.samples else 0.0
+        if gap >= PAUSE:                    # a pause: shift the window's samples past it
             self.samples = deque((t + gap, s) for t, s in self.samples)
         self.samples.append((now, step))
         while len(self.samples) > 2 and now - self.samples[1][0] >= RATE_WINDOW:
