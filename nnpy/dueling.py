@@ -4,8 +4,9 @@
 
 Two streams read the same features x: a value stream ending in one unit V(s), and an
 advantage stream ending in one unit per action.  Every update of any Q(s, a) moves V(s),
-so the value of a state is learned from all its actions at once; subtracting the mean
-advantage makes V and A identifiable (adding c to V and −c to A would not change Q).
+so the value of a state is learned from all its actions at once.  Without the mean,
+V + c and A − c would give the same Q and nothing would pin V down; with it,
+V(s) = mean_a Q(s, a), while A is still free up to a constant (Wang et al. §3).
 
     forward : x (N, D) -> Q (N, A)
               value:     x -> Dense(D, H) -> ReLU -> Dense(H, 1)   = V (N, 1)

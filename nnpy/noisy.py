@@ -5,14 +5,14 @@ network explores by acting greedily on a perturbed Q-function instead of by ε-g
 and learns where to stop exploring by shrinking σ:
 
     forward : x (N, D) -> out (N, M),   out = x @ w + b
-              w = μ_w + σ_w ⊙ ε_w,   ε_w = f(ε_in) f(ε_out)ᵀ    (D, M)   (eq. 11)
-              b = μ_b + σ_b ⊙ ε_b,   ε_b = f(ε_out)             (M,)
-              ε_in ~ N(0, 1)^D, ε_out ~ N(0, 1)^M,   f(x) = sgn(x) √|x|  (eq. 10)
+              w = μ_w + σ_w ⊙ ε_w,   ε_w = f(ε_in) f(ε_out)ᵀ    (D, M)   (eq. 10)
+              b = μ_b + σ_b ⊙ ε_b,   ε_b = f(ε_out)             (M,)     (eq. 11)
+              ε_in ~ N(0, 1)^D, ε_out ~ N(0, 1)^M,   f(x) = sgn(x) √|x|
     backward: dw = x^T @ dout,  db = Σ_N dout,  dx = dout @ w^T
               dμ_w = dw,  dσ_w = dw ⊙ ε_w,  dμ_b = db,  dσ_b = db ⊙ ε_b
 
-Factorised noise draws D + M normals per layer instead of D·M.  Initialisation (§3.2):
-μ ~ U(−1/√D, 1/√D) and σ = σ0/√D, σ0 = 0.5.
+Factorised noise draws D + M normals per layer instead of D·M + M.  Initialisation (§3.2):
+μ ~ U(−1/√D, 1/√D) and σ = σ0/√D (`sigma0`, the paper's 0.5).
 
 The noise ε stays fixed between calls to `reset_noise(rng)`, so a forward and its
 backward see the same w.  With `noise = False` the layer is the mean network

@@ -1,7 +1,8 @@
 """Sum-tree: a binary tree whose every internal node holds the sum of its two children.
 
 Prioritized replay (Schaul et al. 2016, Appendix B.2.1) draws transition i with
-probability P(i) = p_i / Σ_k p_k.  With the p_i in the leaves of a sum-tree, a draw is
+probability P(i) = p_i / Σ_k p_k, where p_i is leaf i's value (rl/prioritized.py stores
+p_i^α there).  With the p_i in the leaves of a sum-tree, a draw is
 one walk from the root: take u ~ U(0, total), and at each node go left if u < (left
 child's sum), else subtract that sum and go right.  The leaf reached is i with
 probability p_i / total; a draw and a priority update each cost O(log N).
