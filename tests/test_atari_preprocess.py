@@ -1,5 +1,6 @@
 """φ on synthetic frames: the luminance weights on known pixels, the two-frame max, the
-84 × 84 uint8 output, and the oldest-first order of the frame stack."""
+84 × 84 uint8 output, pillow's bilinear resize against a plain numpy one, and the
+oldest-first order of the frame stack."""
 import numpy as np
 import pytest
 
@@ -50,6 +51,42 @@ def test_phi_gives_an_84_by_84_uint8_frame():
     prev, last = (rng.integers(0, 256, (210, 160, 3), dtype=np.uint8) for _ in range(2))
     frame = phi_frame(prev, last)
     assert frame.shape == (84, 84) and frame.dtype == np.uint8
+
+
+def triangle_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) row-normalised weights of a bilinear (triangle) resample.
+
+    Output pixel j is centred at c_j = (j + 0.5)·n_in/n_out in input coordinates, and input
+    pixel i (centred at i + 0.5) gets weight max(0, 1 − |i + 0.5 − c_j| / r).  Shrinking by
+    n_in/n_out > 1 widens the triangle to r = n_in/n_out, so every input pixel counts
+    (anti-aliasing, as pillow does); enlarging keeps r = 1, plain linear interpolation.
+    """
+    r = max(n_in / n_out, 1.0)
+    centres = (np.arange(n_out) + 0.5) * n_in / n_out                      # (n_out,)
+    w = np.maximum(0.0, 1.0 - np.abs(np.arange(n_in) + 0.5 - centres[:, None]) / r)   # (n_out, n_in)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def resize_by_numpy(y: np.ndarray, size: int = 84) -> np.ndarray:
+    """(H, W) -> (size, size): rows first, then columns, rounded to grey levels after each."""
+    grey = np.clip(np.rint(y), 0, 255)
+    rows = np.clip(np.rint(grey @ triangle_weights(y.shape[1], size).T), 0, 255)   # (H, size)
+    return np.clip(np.rint(triangle_weights(y.shape[0], size) @ rows), 0, 255)    # (size, size)
+
+
+def test_resize_is_a_bilinear_resample_of_the_whole_image():
+    """Against the plain numpy resample on random and striped screens.  Pillow computes in
+    fixed point, so a pixel may differ by one grey level; a nearest-neighbour resize or a
+    transposed image differs by up to 255 on the random screen, and on the stripes gives
+    0s and 200s where averaging gives about 100."""
+    rng = np.random.default_rng(0)
+    stripes = np.zeros((210, 160), dtype=np.float32)
+    stripes[:, 1::2] = 200                                              # every other column lit
+    for y in (rng.uniform(0, 255, (210, 160)).astype(np.float32), stripes):
+        diff = np.abs(resize(y).astype(int) - resize_by_numpy(y).astype(int))
+        assert diff.max() <= 1 and (diff > 0).mean() < 0.01, (diff.max(), (diff > 0).mean())
+    inner = resize(stripes)[:, 1:-1]                                    # (84, 82): away from the edges
+    assert inner.min() >= 95 and inner.max() <= 105                     # the stripes averaged: about 100
 
 
 def test_resizing_a_constant_image_keeps_it_constant():

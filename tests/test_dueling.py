@@ -9,7 +9,9 @@ from nnpy import Adam, Conv2D, Dense, Flatten, ReLU, Sequential, check_layer, co
 from nnpy.dueling import Dueling
 from nnpy.summary import summary
 
-KINK_TOL = 1e-5          # through ReLUs
+# float64 centered differences give 1e-10 to 1e-9 here (seeds 0-14); a float32 step hidden in the
+# backward shows as ~1e-7, and a ReLU kink within h of an input as far more
+TOL = 1e-8
 F64 = np.float64
 
 
@@ -37,7 +39,7 @@ def test_gradients_through_both_streams_and_the_mean():
     head = Dueling(6, 5, 4, rng=rng, dtype=F64)
     errors = check_layer(head, rng.standard_normal((7, 6)))
     assert set(errors) == {"x", *head.params} and len(head.params) == 8
-    assert max(errors.values()) < KINK_TOL, errors
+    assert max(errors.values()) < TOL, errors
 
 
 def test_backward_by_hand_splits_dout_into_value_and_advantage():

@@ -135,6 +135,18 @@ def test_maxpool_equals_a_loop():
             np.testing.assert_array_equal(out[:, i, j], x[:, 2 * i:2 * i + 3, 2 * j:2 * j + 3].max(axis=(1, 2)))
 
 
+def test_maxpool_sends_a_tied_windows_gradient_to_its_first_maximum():
+    """After a ReLU, ties are common (every 0 of a silent window); the gradient goes to one input,
+    the first maximum in row-major order, not shared and not the last."""
+    pool = MaxPool2D(2)
+    x = np.array([[0.0, 0.0, 1.0, 3.0],
+                  [0.0, 0.0, 3.0, 3.0]]).reshape(1, 2, 4, 1)      # (N, H, W, C): two 2x2 windows
+    np.testing.assert_array_equal(pool.forward(x).ravel(), [0.0, 3.0])
+    dx = pool.backward(np.array([5.0, 7.0]).reshape(1, 1, 2, 1)).reshape(2, 4)   # (H, W)
+    np.testing.assert_array_equal(dx, [[5.0, 0.0, 0.0, 7.0],
+                                       [0.0, 0.0, 0.0, 0.0]])
+
+
 @pytest.mark.parametrize("layer, x, message", [
     (Conv2D(4, 16, 8, 4), np.zeros((32, 84, 84)), "Conv2D expected input (N, H, W, 4), got (32, 84, 84)"),
     (Conv2D(4, 16, 8, 4), np.zeros((32, 84, 84, 3)), "Conv2D expected input (N, H, W, 4), got (32, 84, 84, 3)"),

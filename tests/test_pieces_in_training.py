@@ -37,9 +37,12 @@ def test_learn_from_weights_the_loss_and_sets_the_new_priorities_to_abs_td_plus_
     memory.rng.bit_generator.state = sampler.bit_generator.state
     batch, slots, weights = memory.sample(16, memory.rng, 0.4)          # what learn_from will draw
     q = agent.q_values(batch.s)[np.arange(16), batch.a]
+    q_next = agent.target.forward(batch.s2).max(axis=1)                  # max_a' Q(s', a'; θ⁻) (B,)
+    y = batch.r + batch.discount * np.where(batch.terminated, 0.0, q_next)   # the Bellman target, by hand
     memory.rng.bit_generator.state = np.random.default_rng(5).bit_generator.state
     loss = learn_from(memory, agent, cfg, step=0, noise_rng=np.random.default_rng(0))
-    y = q - agent.td_error                                                # the targets it fitted
+    np.testing.assert_allclose(agent.td_error, q - y, rtol=1e-5, atol=1e-6)   # δ = Q(s, a) − y
+    y = q - agent.td_error                                                # the targets it fitted, to the bit
     assert loss == np.float32(huber(q, y, weights=weights)[0])          # the weighted loss
     assert weights.min() < 1 and loss != np.float32(huber(q, y)[0])
     expected = (np.abs(agent.td_error).astype(np.float64) + memory.eps) ** 0.6
