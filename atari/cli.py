@@ -92,7 +92,7 @@ class AtariConfig(DQNConfig):
 
     On CartPole it bought nothing (README, one piece at a time on seeds 0-9)."""
     learning_starts: int = 10_000
-    """random steps stored before learning starts"""
+    """steps of ε-greedy play stored before learning starts (ε falls from step 0 on)"""
     train_every: int = 2
     """one gradient step every 2 agent steps (the 2015 paper: every 4)"""
     target_update_every: int = 1_000

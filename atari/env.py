@@ -9,7 +9,8 @@ everything the papers add on top is done here, in plain sight:
   a stack of the last 4 (see preprocess.py);
 - up to 30 random no-op frames at reset, so games do not always start the
   same way (Mnih et al. 2015, Methods, Evaluation procedure);
-- FIRE at reset for games that wait for it (Breakout launches the ball only then);
+- FIRE at reset in every game whose action 1 is FIRE (Breakout launches the ball only
+  then; in games that do not wait for it, it is one frame of play);
 - for *learning* only: a lost life is a terminal state (the game goes on),
   and rewards are clipped to their sign, -1, 0 or +1 (2015, Methods), so one
   learning rate suits every game.  info["score"] always carries the true
@@ -25,6 +26,7 @@ cap as a game over, which would make a time-limited game look terminal.
 """
 import gymnasium as gym
 import numpy as np
+from ale_py import Action
 
 from .games import env_id
 from .preprocess import LUMINANCE, FrameStack, phi_frame
@@ -64,13 +66,22 @@ class AtariEnv:
         return phi_frame(self.screens[1], self.screens[1], self.weights)
 
     def _act(self, action_index: int) -> tuple[float, np.ndarray]:
-        """Repeat one action for FRAME_SKIP frames -> (summed reward, φ frame (84, 84))."""
+        """Repeat one action for FRAME_SKIP frames -> (summed reward, φ frame (84, 84)).
+
+        φ looks at the last two frames of the repeat.  A game that ends inside the repeat
+        stops it there, and φ shows the last frame played (twice if it was the first or
+        second of the repeat)."""
         reward = 0.0
         for k in range(FRAME_SKIP):
             reward += self.ale.act(self.action_set[action_index])
             if k >= FRAME_SKIP - 2:                      # only the last two frames are looked at
                 self.ale.getScreenRGB(self.screens[k - (FRAME_SKIP - 2)])
             if self.ale.game_over():
+                if k < FRAME_SKIP - 2:                   # no frame of this repeat read yet
+                    self.ale.getScreenRGB(self.screens[0])
+                    self.screens[1][...] = self.screens[0]
+                elif k == FRAME_SKIP - 2:                # one read: it is the last frame played
+                    self.screens[1][...] = self.screens[0]
                 break
         return reward, phi_frame(self.screens[0], self.screens[1], self.weights)
 
@@ -81,7 +92,7 @@ class AtariEnv:
         if self.game_over:
             self.gym_env.reset(seed=int(self.rng.integers(2**31)))
             for _ in range(int(self.rng.integers(self.noop_max + 1))):   # 0..30 no-op frames
-                self.ale.act(self.action_set[0])
+                self.ale.act(Action.NOOP)                # not action_set[0]: in two games that is FIRE
                 if self.ale.game_over():
                     self.gym_env.reset()
             self.game_over, self.steps = False, 0
@@ -96,8 +107,10 @@ class AtariEnv:
         life_lost = self.ale.lives() < self.lives
         self.lives = self.ale.lives()
         terminated = self.ale.game_over(with_truncation=False) or (self.life_loss_terminal and life_lost)
-        truncated = not terminated and (self.ale.game_truncated() or self.steps >= self.max_episode_steps)
-        self.game_over = self.ale.game_over(with_truncation=False) or truncated   # next reset: a new game
+        out_of_time = self.ale.game_truncated() or self.steps >= self.max_episode_steps
+        truncated = not terminated and out_of_time
+        # next reset: a new game, also when a life was lost on the step that ran out of time
+        self.game_over = self.ale.game_over(with_truncation=False) or out_of_time
         reward = float(np.sign(score)) if self.clip_rewards else score
         info = {"score": score, "game_over": self.game_over, "lives": self.lives}
         return self.stack.push(frame), reward, terminated, truncated, info

@@ -9,10 +9,15 @@ gym.register_envs(ale_py)       # makes the "ALE/<Game>-v5" ids known to gymnasi
 # the emulator prints a two-line banner on every start; errors still get through
 ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
 
+#: ROM id -> gymnasium id, as registered: 'space_invaders' -> 'ALE/SpaceInvaders-v5'.  Read
+#: from the registry, not spelt by rule: 'tic_tac_toe_3d' is 'ALE/TicTacToe3D-v5'.
+ENV_IDS = {spec.kwargs["game"]: name for name, spec in gym.registry.items()
+           if name.startswith("ALE/") and name.endswith("-v5")}
+
 
 def all_games() -> list[str]:
     """ROM ids that ship with ale-py and have a single-player gymnasium env, e.g. 'pong'."""
-    return sorted(rom for rom in ale_py.roms.get_all_rom_ids() if env_id(rom) in gym.registry)
+    return sorted(rom for rom in ale_py.roms.get_all_rom_ids() if rom in ENV_IDS)
 
 
 def normalise(name: str) -> str:
@@ -33,5 +38,5 @@ def resolve(name: str) -> str:
 
 
 def env_id(rom: str) -> str:
-    """'space_invaders' -> 'ALE/SpaceInvaders-v5' (gymnasium's registered id)."""
-    return "ALE/" + "".join(part.capitalize() for part in rom.split("_")) + "-v5"
+    """'space_invaders' -> 'ALE/SpaceInvaders-v5' (gymnasium's registered id; rom from resolve)."""
+    return ENV_IDS[rom]

@@ -110,7 +110,7 @@ class DQNConfig:
     eps_decay_steps: int = 10_000
     """steps over which ε falls linearly from eps_start to eps_end"""
     eval_every: int = 2_500
-    """environment steps between greedy evaluations"""
+    """environment steps between evaluations (ε_eval-greedy, eval_epsilon)"""
     eval_episodes: int = 10
     """episodes per periodic evaluation"""
     eval_epsilon: float = 0.0

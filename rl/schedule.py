@@ -6,7 +6,8 @@ def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> flo
 
         ε(t) = start + (end - start) · min(1, t / decay_steps)
 
-    (Mnih et al. 2015 anneal 1.0 -> 0.1 over the first million frames.)
+    (Mnih et al. 2015 anneal 1.0 -> 0.1 over a million "frames" that their code counts in
+    agent steps, 4 emulator frames each, from the end of the 50,000-step replay start.)
     """
     if decay_steps <= 0:
         return end

@@ -11,7 +11,7 @@
                       L(θ) = mean ℓ(Q(s, a; θ) − y),   y = R + γ^m (1 − terminated) max_a' Q(s', a'; θ⁻)
                   (prioritized replay: sampled ∝ p^α, L = 1/B Σ w_j ℓ_j, then p_j = |δ_j| + ε)
         sync:     every C = target_update_every steps:  θ⁻ <- θ
-        evaluate: every eval_every steps: greedy episodes on a separate environment; keep the best θ
+        evaluate: every eval_every steps: ε_eval-greedy episodes on a separate environment; keep the best θ
         log:      every log_every steps (and after each evaluation): a progress.csv row, with the
                   average max_a Q(s, a; θ) over held-out states (rl/held_out.py)
 
@@ -376,7 +376,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
             if step >= learning_starts and step % cfg.target_update_every == 0:
                 agent.sync_target(cfg.tau)
             run.step = step + 1
-            # evaluate the greedy policy; keep the best network
+            # evaluate the ε_eval-greedy policy; keep the best network
             evaluated = None
             if run.step % cfg.eval_every == 0:
                 evaluated = evaluate_and_keep_best(agent, best_net, eval_env, run, cfg, task, folder,
@@ -398,7 +398,7 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
 
 def evaluate_and_keep_best(agent: DQNAgent, best_net: Sequential, eval_env, run: RunState,
                            cfg: DQNConfig, task: Task, folder: RunFolder, wall_seconds: float) -> list[float]:
-    """Play cfg.eval_episodes greedy episodes (the same ones every time), and if their mean
+    """Play cfg.eval_episodes ε_eval-greedy episodes (the same ones every time), and if their mean
     reaches the task's goal, cfg.confirm_episodes more; if the mean over all of them is the
     best so far, copy θ into best_net and save it as best.npz.  Returns the episodes' returns.
 

@@ -1,11 +1,14 @@
 """AtariEnv on real ROMs: a lost life is a terminal but not a new game, rewards are clipped to
 their sign (the true score stays in info), no-ops and FIRE at reset, the action sets, and
 game names that resolve or fail helpfully."""
+import gymnasium as gym
 import numpy as np
 import pytest
+from ale_py import Action
 
 from atari.env import AtariEnv
-from atari.games import env_id, resolve
+from atari.games import all_games, env_id, resolve
+from atari.preprocess import phi_frame
 
 NOOP, FIRE = 0, 1                   # indices into the minimal action set of Breakout
 
@@ -22,6 +25,25 @@ class CountingALE:
 
     def __getattr__(self, name):
         return getattr(self.ale, name)
+
+
+class ScriptedALE(CountingALE):
+    """CountingALE that can also take a life away, or end the game after `end_after` more frames."""
+
+    def __init__(self, ale):
+        super().__init__(ale)
+        self.life_taken, self.end_after = False, None
+
+    def act(self, action, *args):
+        if self.end_after is not None:
+            self.end_after -= 1
+        return super().act(action, *args)
+
+    def lives(self):
+        return self.ale.lives() - self.life_taken
+
+    def game_over(self, with_truncation=True):
+        return self.end_after == 0 or self.ale.game_over(with_truncation=with_truncation)
 
 
 def play(env: AtariEnv, action: int, max_steps: int = 2_000) -> tuple[list[dict], bool, bool]:
@@ -99,6 +121,49 @@ def test_reset_plays_between_0_and_noop_max_no_ops_then_fire():
     assert set(counts) == set(range(noop_max + 1))              # both ends of [0, noop_max] occur
 
 
+def test_a_life_lost_on_the_step_that_runs_out_of_time_ends_the_game():
+    env = AtariEnv("breakout", noop_max=0, max_episode_steps=1)
+    env.ale = ScriptedALE(env.ale)
+    env.reset()
+    env.ale.life_taken = True                                   # the ball is lost on this step
+    _, _, terminated, truncated, info = env.step(NOOP)          # ...which is also the last allowed
+    assert terminated and not truncated                         # no future: no bootstrap
+    assert info["game_over"]                                    # and out of time: a new game next
+    env.ale.life_taken = False
+    env.reset()
+    assert env.ale.getEpisodeFrameNumber() == 1                 # FIRE only, in a new game
+
+
+@pytest.mark.parametrize("frames_left", [1, 2, 3, 4])
+def test_a_game_that_ends_inside_the_repeat_shows_its_last_frame(frames_left):
+    env = AtariEnv("pong", seed=0)
+    env.ale = ScriptedALE(env.ale)
+    env.reset()
+    for _ in range(60):                                         # into the rally: the screen moves
+        env.step(2)
+    before, played = env.ale.getScreenRGB(), len(env.ale.actions)
+    env.ale.end_after = frames_left                             # the game ends after this many frames
+    s, _, terminated, _, info = env.step(2)
+    last = env.ale.getScreenRGB()                               # the last frame played
+    assert terminated and info["game_over"]
+    assert len(env.ale.actions) == played + frames_left         # the repeat stopped there
+    if frames_left <= 2:                                        # only the last frame played was seen
+        np.testing.assert_array_equal(s[..., 3], phi_frame(last, last))
+    else:                                                       # the repeat's last two frames, as always
+        np.testing.assert_array_equal(s[..., 3], phi_frame(env.screens[0], last))
+    assert (phi_frame(last, last) != phi_frame(before, before)).any()     # a stale frame would show
+
+
+def test_no_op_starts_press_noop_even_where_action_0_is_not_noop():
+    env = AtariEnv("video_checkers", noop_max=30)               # its minimal set starts with FIRE
+    assert env.action_set[0] == Action.FIRE
+    env.ale = CountingALE(env.ale)
+    for seed in range(3):
+        env.game_over = True
+        env.reset(seed=seed)
+    assert env.ale.actions and set(env.ale.actions) == {Action.NOOP}
+
+
 @pytest.mark.parametrize("life_loss_terminal", [True, False])
 def test_the_emulators_frame_cap_is_a_truncation_not_a_terminal(life_loss_terminal):
     # a 200-frame cap instead of 108,000: the game is cut long before anyone wins it
@@ -149,6 +214,9 @@ def test_game_names_resolve_or_name_the_closest_games():
     assert resolve("pong") == "pong"
     assert resolve("SpaceInvaders") == resolve("space-invaders") == "space_invaders"
     assert env_id("space_invaders") == "ALE/SpaceInvaders-v5"
+    assert resolve("tic_tac_toe_3d") == "tic_tac_toe_3d"                 # not spelt by rule:
+    assert env_id("tic_tac_toe_3d") == "ALE/TicTacToe3D-v5"              # ...3D, not ...3d
+    assert all(env_id(rom) in gym.registry for rom in all_games())
     with pytest.raises(ValueError, match="unknown Atari game 'pongg'; closest: pong"):
         resolve("pongg")
     with pytest.raises(ValueError, match=r"games, e\.g\. "):
