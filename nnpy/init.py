@@ -9,7 +9,11 @@ Rectifiers"), i.e. w ~ U(-bound, bound) with
 With a = √5 the gain is sqrt(1/3), so bound = 1 / sqrt(fan_in); the bias
 is drawn from the same U(-1/sqrt(fan_in), 1/sqrt(fan_in)).  We use exactly
 that default, so a network built here starts from the same distribution as
-the PyTorch DQN implementations people compare against.
+the PyTorch DQN implementations people compare against.  Despite the name,
+this is not He initialisation: its variance is bound²/3 = 1/(3 fan_in), where
+He's is 2/fan_in and LeCun's 1/fan_in.  Torch7's nn.Linear and
+nn.SpatialConvolution, which DeepMind's DQN code used, drew their weights
+from the same U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 """
 import math
 

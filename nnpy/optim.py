@@ -129,8 +129,12 @@ class CenteredRMSProp(Optimizer):
         m <- β m + (1 - β) g            (gradient momentum 0.95)
         s <- ρ s + (1 - ρ) g²           (squared-gradient momentum 0.95)
         θ <- θ - lr g / sqrt(s - m² + min_sq)
-    s - m² estimates the gradient's *variance*, so steps shrink where the
-    gradient is noisy, not merely where it is large.  s - m² >= 0, so min_sq
+    Graves's eq. 40 also carries a momentum Δ of past steps; DeepMind's code
+    sets it to 0, and so does this.  s - m² estimates the gradient's
+    *variance*, so steps shrink where the gradient is noisy, not merely where
+    it is large.  With β = ρ, as here, s - m² >= 0 (Cauchy-Schwarz: m and s
+    weight the same past gradients, with weights summing to at most 1); with
+    β ≠ ρ it can go negative, so the constructor refuses that.  min_sq then
     bounds the denominator below by sqrt(min_sq) (0.1 for 0.01): a step is at
     most lr |g| / sqrt(min_sq), i.e. 10 lr |g| for min_sq = 0.01.
 
@@ -144,8 +148,11 @@ class CenteredRMSProp(Optimizer):
     slots = ("grad_avg", "square_avg")
 
     def __init__(self, params: dict, lr: float = 2.5e-4, grad_momentum: float = 0.95,
-                 square_momentum: float = 0.95, min_sq: float = 0.01):
+                 square_momentum: float = 0.95, min_sq: float = 0.01):   # min_sq: for a summed g, see above
         super().__init__(params, lr)
+        if grad_momentum != square_momentum:
+            raise ValueError(f"CenteredRMSProp needs grad_momentum == square_momentum (else s - m² can be "
+                             f"negative), got {grad_momentum} and {square_momentum}")
         self.beta, self.rho, self.min_sq = grad_momentum, square_momentum, min_sq
 
     def update(self, p, g, st):

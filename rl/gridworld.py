@@ -150,10 +150,10 @@ class GridWorld:
         if s == self.done or self.is_exit(s):
             return [(self.done, 1.0)]
         intended = ACTIONS[a]
-        left, right = PERPENDICULAR[intended]
+        side_1, side_2 = PERPENDICULAR[intended]         # the two directions at right angles
         outcomes = [(self._move(s, intended), 1.0 - self.noise),
-                    (self._move(s, left), self.noise / 2),
-                    (self._move(s, right), self.noise / 2)]
+                    (self._move(s, side_1), self.noise / 2),
+                    (self._move(s, side_2), self.noise / 2)]
         return [(s_next, p) for s_next, p in outcomes if p > 0]
 
     def reward(self, s: int, a: int, s_next: int) -> float:

@@ -1,10 +1,10 @@
 """Tabular Q-learning: Q* from sampled transitions alone (Watkins 1989; Watkins & Dayan 1992).
 
-Algorithm 3. After each step (s, a, r, s', done) of an ε-greedy episode:
+After each step (s, a, r, s', done) of an ε-greedy episode:
 
     Q(s, a) ← Q(s, a) + α [r + γ (1 - done) max_a' Q(s', a') − Q(s, a)]
 
-Compare value iteration's update for Q* (rl/value_iteration.py, Algorithm 2):
+Compare value iteration's update for Q* (rl/value_iteration.py, q_value_iteration):
 
     Q(s, a) ← Σ_s' T(s, a, s') [R(s, a, s') + γ max_a' Q(s', a')]
 
@@ -47,7 +47,7 @@ def epsilon_greedy(q: np.ndarray, epsilon: float, rng: np.random.Generator) -> i
 def q_learning(env, *, episodes: int, epsilon: float, learning_rate: float,
                learning_rate_decay: float, exploring_starts: bool, max_steps: int,
                seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Algorithm 3: learn Q from `episodes` ε-greedy episodes.
+    """Q-learning: learn Q from `episodes` ε-greedy episodes.
 
     env: anything with n_states, n_actions, discount, reset(rng, exploring_start)
          -> s and step(s, a, rng) -> (s', r, done); the learner uses nothing else,

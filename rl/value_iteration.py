@@ -3,12 +3,13 @@
     V*(s)    = max_a Σ_s' T(s, a, s') [R(s, a, s') + γ V*(s')]                (1)
     Q*(s, a) =       Σ_s' T(s, a, s') [R(s, a, s') + γ max_a' Q*(s', a')]     (2)
 
-(Bellman 1957; Sutton & Barto 2018, §3.6 and §4.4.) Algorithm 1 starts from V_0 = 0
-and applies the right side of (1) to get V_1, V_2, ...; Algorithm 2 does the same
+(Bellman 1957; Sutton & Barto 2018, §3.6 and §4.4.) Value iteration starts from V_0 = 0
+and applies the right side of (1) to get V_1, V_2, ...; Q-value iteration does the same
 with (2) for Q. For γ < 1 each update is a γ-contraction in the max norm, so the
 iterates converge to the unique fixed point. We stop when the largest change
 max_s |V_{k+1}(s) - V_k(s)| falls below a tolerance ε; then ||V_{k+1} - V*||_∞ is
-at most γ ε / (1 - γ) (Williams & Baird 1993).
+at most γ ε / (1 - γ) (the contraction again; Puterman 1994, §6.3), and the greedy
+policy of V_{k+1} loses at most 2 γ ε / (1 - γ) against the optimal one (Williams & Baird 1993).
 
 Value iteration reads the tables T and R: it plans with a model and never acts.
 Contrast rl/qlearning.py, which only sees sampled transitions.
@@ -43,7 +44,7 @@ def value_iterates(mdp: GridWorld, k: int) -> list[np.ndarray]:
 
 def value_iteration(mdp: GridWorld, *, tolerance: float,
                     max_iterations: int) -> tuple[np.ndarray, int]:
-    """Algorithm 1: V_{k+1}(s) = max_a Σ_s' T(s, a, s') [R(s, a, s') + γ V_k(s')], V_0 = 0.
+    """Value iteration: V_{k+1}(s) = max_a Σ_s' T(s, a, s') [R(s, a, s') + γ V_k(s')], V_0 = 0.
 
     Returns (V*: (S,) float64, number of updates made).
     """
@@ -53,7 +54,7 @@ def value_iteration(mdp: GridWorld, *, tolerance: float,
 
 def q_value_iteration(mdp: GridWorld, *, tolerance: float,
                       max_iterations: int) -> tuple[np.ndarray, int]:
-    """Algorithm 2: Q_{k+1}(s, a) = Σ_s' T(s, a, s') [R(s, a, s') + γ max_a' Q_k(s', a')], Q_0 = 0.
+    """Q-value iteration: Q_{k+1}(s, a) = Σ_s' T(s, a, s') [R(s, a, s') + γ max_a' Q_k(s', a')], Q_0 = 0.
 
     Returns (Q*: (S, A) float64, number of updates made).
     """
@@ -78,7 +79,7 @@ def _until_converged(update: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
                      tolerance: float, max_iterations: int) -> tuple[np.ndarray, int]:
     """Apply x <- update(x) until max |change| < tolerance; return (x, updates made).
 
-    Algorithms 1 and 2 are the same loop with a different update, so it lives here once.
+    Value and Q-value iteration are the same loop with a different update, so it lives here once.
     """
     if not tolerance > 0:
         raise ValueError(f"tolerance must be positive, got {tolerance}")
@@ -90,6 +91,7 @@ def _until_converged(update: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
         x = x_new
         if change < tolerance:
             return x, k
-    # With γ = 1 and a living reward >= 0 the values may grow forever: V* does not exist.
+    # With γ = 1 and a living reward > 0 the values may grow forever: V* does not exist.
     raise ValueError(f"value iteration did not converge in {max_iterations} iterations (largest "
-                     f"change still {change:.3g}); with discount 1 the values may have no limit")
+                     f"change still {change:.3g}); allow more iterations, or, with discount 1, "
+                     f"the values may have no limit")

@@ -49,6 +49,19 @@ def test_centered_rmsprop_step_is_at_most_lr_g_over_sqrt_min_sq():
     assert step[0] == pytest.approx(10 * 1e-3 * 1e-4, rel=1e-6)
 
 
+def test_centered_rmsprop_variance_stays_non_negative_only_with_equal_momenta():
+    rng = np.random.default_rng(0)
+    params = {"p": np.zeros(1000)}
+    opt = CenteredRMSProp(params, lr=1e-3)                    # β = ρ = 0.95
+    for _ in range(200):
+        opt.step({"p": rng.standard_normal(1000) * rng.uniform(0.01, 100)})
+        m, s = opt.state["p"]["grad_avg"], opt.state["p"]["square_avg"]
+        assert np.all(s - m * m >= -1e-12 * s)                # s - m² >= 0, up to rounding
+    # β = 0.5, ρ = 0.99 on g = 1: m = 0.5, s = 0.01, s - m² = -0.24 and the step would be NaN
+    with pytest.raises(ValueError, match="grad_momentum == square_momentum"):
+        CenteredRMSProp({"p": np.zeros(1)}, grad_momentum=0.5, square_momentum=0.99)
+
+
 def test_adam_two_steps_with_bias_correction():
     params = one_param(1.0)
     opt = Adam(params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
