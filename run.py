@@ -38,8 +38,12 @@ def main(argv: list[str]) -> int:
         print(f"run.py: error: unknown command {command!r}; {suggestion(command)}", file=sys.stderr)
         return 2
     import importlib
-    module = importlib.import_module(COMMANDS[command])
-    return module.main(argv[1:])
+    try:
+        module = importlib.import_module(COMMANDS[command])
+        return module.main(argv[1:])
+    except KeyboardInterrupt:         # Ctrl-C outside training (which saves and exits 130 itself)
+        print(f"\nrun.py {command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

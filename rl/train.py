@@ -330,14 +330,14 @@ def train(cfg: DQNConfig, task: Task, out_dir: str, resume: bool = False, quiet:
     act_rng = np.random.default_rng([cfg.seed, 1])
     folder = RunFolder(out_dir, cfg, task, quiet)
     run = RunState(**folder.load_checkpoint(agent, act_rng, memory.rng)) if resume else RunState()
-    folder.start(run.step, resume)
+    best_net = agent.online.copy()
+    if run.best_eval is not None:               # resumed: the best so far is in best.npz, not θ
+        folder.load_best(best_net)
+    folder.start(run.step, resume)              # after every file a resume reads was read whole
     if resume:
         folder.message(resumed_note(run, cfg))
         if warning := no_learning_warning(cfg.steps - run.step, cfg.learning_starts):
             folder.warn(warning)
-    best_net = agent.online.copy()
-    if run.best_eval is not None:               # resumed: the best so far is in best.npz, not θ
-        folder.load_best(best_net)
 
     # a resumed run starts a fresh episode (environment state is not saved) and, since D is
     # not saved either, collects learning_starts steps again before it learns

@@ -142,6 +142,21 @@ def test_bad_input_gets_one_line_and_status_2(argv, message, cartpole_checkpoint
     assert message in error_line(main, "atari", argv, capsys)
 
 
+def test_eval_plays_a_network_on_the_action_set_it_was_trained_on(tmp_path, capsys):
+    """A network of 18 outputs (trained with --full-action-space true) is played on all 18
+    actions without the flag; given the 6-action set instead, it is refused before any game."""
+    from atari.networks import build_net
+    from rl.cli.checkpoints import save_policy
+    path = str(tmp_path / "full.npz")
+    save_policy(path, build_net("dqn2013", 18, np.random.default_rng(0)), "ALE/Pong-v5",
+                {"config": {"full_action_space": True, "luminance": "rec709"}})
+    assert main(["--eval", path, "--episodes", "1"]) == 0
+    assert "mean_return=" in capsys.readouterr().out
+    line = error_line(main, "atari", ["--eval", path, "--full-action-space", "false"], capsys)
+    assert line.endswith(f"{path} scores 18 actions and ALE/Pong-v5 has 6 with --full-action-space "
+                         f"false; play it with the action set it was trained on")
+
+
 def test_unknown_game_through_run_py():
     done = run_py("atari", "--game", "pongg")
     assert done.returncode == 2 and "Traceback" not in done.stderr

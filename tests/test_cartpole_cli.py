@@ -220,6 +220,18 @@ def files(tmp_path) -> dict:
     (["--double", "maybe"], "expected true or false, got 'maybe'"),
     (["--gif", "{tmp}/x.gif"], "--gif works only together with --eval"),
     (["--filters", "{tmp}/x.png"], "--filters works only together with --eval"),
+    (["--lr", "inf"], "argument --lr: expected a finite float, got 'inf'"),
+    (["--lr", "1e309"], "expected a finite float, got '1e309'"),
+    (["--lr", "-1e-3"], "--lr must be > 0, got -0.001"),          # a value in exponent form, not a flag
+    # an empty path (an unset shell variable) is refused, not taken for no flag at all
+    (["--eval", ""], "--eval needs a PATH, got an empty string"),
+    (["--resume", ""], "--resume needs a DIR, got an empty string"),
+    (["--out", ""], "--out needs a DIR, got an empty string"),
+    (["--eval", "{policy}", "--gif", ""], "--gif needs a FILE, got an empty string"),
+    # a picture's name and folder are checked before any episode is played
+    (["--eval", "{policy}", "--gif", "{tmp}/x.jpg"], "--gif '{tmp}/x.jpg': give a file name ending in .gif"),
+    (["--eval", "{policy}", "--filters", "{tmp}/x.gif"], "give a file name ending in .png"),
+    (["--eval", "{policy}", "--gif", "{tmp}/nowhere/x.gif"], "{tmp}/nowhere is not a folder this user can write to"),
 ])
 def test_bad_input_gets_one_line_and_status_2(argv, message, files, tmp_path, capsys):
     argv = [a.format(tmp=tmp_path, **files) for a in argv]

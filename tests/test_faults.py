@@ -182,7 +182,7 @@ def test_run_py_refuses_a_replay_memory_larger_than_the_machine_before_training(
     # the default frame replay, prioritized: 7,071 bytes a transition, 19 for its sum-tree nodes
     # and valid flag at this size (rl/prioritized.py:PrioritizedReplay.bytes_per_slot)
     assert "replay memory: 1,000,000,000 transitions × 7,090 bytes = 7090.00 GB does not fit" in line
-    assert os.listdir(out) == []                                    # refused before anything was written
+    assert not os.path.exists(out)                                  # refused before anything was made
 
 
 def test_a_run_prints_what_its_replay_memory_takes(tmp_path):
@@ -220,7 +220,45 @@ def test_a_damaged_config_json_is_one_line(trained, tmp_path, capsys, content, m
     assert message in error_line(main, "cartpole", ["--resume", run], capsys)
 
 
+def file_bytes(run: str) -> dict:
+    return {name: open(os.path.join(run, name), "rb").read() for name in ("config.json", "progress.csv")}
+
+
+@pytest.mark.parametrize("content", ["step,foo\nabc,1\n", "nothing,here\n1,2\n", "\x00\xff\xfe"])
+def test_a_damaged_progress_csv_stops_a_resume_before_anything_is_written(trained, tmp_path, capsys, content):
+    run = copy_of(trained, tmp_path)
+    with open(os.path.join(run, "progress.csv"), "w", encoding="latin-1") as f:
+        f.write(content)
+    before = file_bytes(run)                     # --steps 3000 would change config.json if written
+    line = error_line(main, "cartpole", ["--resume", run, "--steps", "3000", "--quiet"], capsys)
+    assert f"{run}/progress.csv is damaged" in line and "move it away to continue without its rows" in line
+    assert file_bytes(run) == before
+
+
+def test_a_missing_best_npz_stops_a_resume_before_anything_is_written(trained, tmp_path, capsys):
+    run = copy_of(trained, tmp_path)
+    os.unlink(os.path.join(run, "best.npz"))
+    before = file_bytes(run)                     # --steps 3000 would change config.json if written
+    line = error_line(main, "cartpole", ["--resume", run, "--steps", "3000", "--quiet"], capsys)
+    assert f"--resume {run}: no best.npz, the best network so far" in line
+    assert f"start again with --out {run} --overwrite" in line
+    assert file_bytes(run) == before
+
+
 # ---- signals ---------------------------------------------------------------------------------
+
+def test_ctrl_c_outside_training_is_one_line_and_status_130():
+    """Training saves a checkpoint on Ctrl-C (below); anywhere else (here the grid world, and
+    so --eval too) run.py says it was interrupted instead of showing a traceback."""
+    proc = subprocess.Popen([sys.executable, "run.py", "gridworld", "--episodes", "100000000"], cwd=REPO,
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.communicate(timeout=2)
+    except subprocess.TimeoutExpired:
+        pass
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and stderr.strip() == "run.py gridworld: interrupted", stderr
 
 def test_sigterm_saves_a_valid_checkpoint_and_exits_130(tmp_path):
     out = str(tmp_path / "terminated")

@@ -328,6 +328,7 @@ def test_cli_reads_a_layout_file(tmp_path, capsys):
     (["--show-iterations", "-1"], "--show-iterations must be 0 or more, got -1"),
     (["--layout", "LAYOUT"], "line 2, column 2: '?' is not a cell"),
     (["--layout", "no/such/file.txt"], "cannot read layout file 'no/such/file.txt'"),
+    (["--seed", "-1"], "--seed must be 0 or more, got -1"),
 ])
 def test_cli_bad_input_is_one_line_and_status_2(argv, message, tmp_path, capsys):
     bad = tmp_path / "bad.txt"
@@ -359,6 +360,7 @@ def test_run_py_gridworld_without_traceback():
     (["--noise", "abc"], "argument --noise: expected float, got 'abc'"),
     (["--no-such-flag"], "unknown flag --no-such-flag"),
     (["--episode", "9"], "unknown flag --episode (did you mean --episodes?)"),
+    (["--living-reward", "inf"], "argument --living-reward: expected a finite float, got 'inf'"),
     (["--exploring-starts", "maybe"], "expected true or false, got 'maybe'"),
 ])
 def test_a_malformed_flag_is_one_line_too(argv, message, capsys):

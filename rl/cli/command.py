@@ -28,13 +28,13 @@ from typing import Callable
 
 import numpy as np
 
-from nnpy import CheckpointError
+from nnpy import CheckpointError, load_npz
 
 from ..dqn import DQNAgent
 from ..dqn_config import DQNConfig
 from ..prioritized import PrioritizedReplay
 from ..train import Diverged, EvaluationInterrupted, Task, no_learning_warning, play_episode, train
-from .checkpoints import load_policy
+from .checkpoints import check_is_npz, load_policy
 from .flags import OneLineParser, add_flags, flag_groups, from_args
 from .memory import MemoryTooSmall, check_replay_fits, mem_available
 from .progress import count
@@ -86,6 +86,14 @@ RESUME_CAN_CHANGE = ("steps", "lr", "max_grad_norm", "eval_every", "eval_episode
 EVAL_USES = ("eval", "episodes", "gif", "filters", "seed", "eval_epsilon")
 EVAL_ONLY = ("episodes", "gif", "filters")
 
+#: what a network was made for, which --eval takes from the network's file unless the flag
+#: is given: the actions its outputs score, and the luminance of the screens it learned from
+AS_TRAINED = ("full_action_space", "luminance")
+
+#: the path flags, each of which needs a non-empty value, and the pictures' file types
+PATH_FLAGS = {"eval": "PATH", "resume": "DIR", "out": "DIR", "gif": "FILE", "filters": "FILE"}
+PICTURE_TYPES = {"gif": ".gif", "filters": ".png"}
+
 
 def flags_given(argv: list[str]) -> set[str]:
     """The flags named on the command line, spelt as fields: "--lr 0.5" and "--lr=0.5" give
@@ -96,6 +104,36 @@ def flags_given(argv: list[str]) -> set[str]:
 
 def flag_list(names) -> str:
     return ", ".join("--" + n.replace("_", "-") for n in names)
+
+
+def _check_paths(args) -> None:
+    """An empty path ("" from an unset shell variable) is refused, not taken for no flag; a
+    picture's name and folder are checked before any episode is played."""
+    for name, what in PATH_FLAGS.items():
+        if getattr(args, name) == "":
+            raise UsageError(f"--{name} needs a {what}, got an empty string")
+    for name, suffix in PICTURE_TYPES.items():
+        path = getattr(args, name)
+        if path is None:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not path.lower().endswith(suffix) or os.path.isdir(path):
+            raise UsageError(f"--{name} {path!r}: give a file name ending in {suffix}")
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise UsageError(f"--{name} {path!r}: {folder} is not a folder this user can write to")
+
+
+def _as_trained(cfg: DQNConfig, path: str, given: set[str]) -> DQNConfig:
+    """cfg with the AS_TRAINED settings saved with the network in `path`, where no flag
+    gives them: a network trained on the full action set is played on it without being told."""
+    names = [n for n in AS_TRAINED if hasattr(cfg, n) and n not in given]
+    if not names:
+        return cfg
+    check_is_npz(path)
+    _, meta = load_npz(path)
+    saved = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    return dataclasses.replace(cfg, **{n: saved[n] for n in names
+                                       if n in saved and type(saved[n]) is type(getattr(cfg, n))})
 
 
 def _check_mode_flags(args, given: set[str], command: Command) -> None:
@@ -206,6 +244,12 @@ def _watch(cfg: DQNConfig, task: Task, path: str, episodes: int, gif: str | None
     agent = DQNAgent(net, input_scale=task.input_scale)           # acting only: no optimizer
     rng = np.random.default_rng(cfg.seed)
     env = task.make_eval_env(cfg.seed, render=gif is not None)
+    n_env = getattr(env, "n_actions", None) or env.action_space.n
+    if agent.n_actions != n_env:
+        setting = (f" with --full-action-space {str(cfg.full_action_space).lower()}"
+                   if hasattr(cfg, "full_action_space") else "")
+        raise UsageError(f"{path} scores {agent.n_actions} actions and {task.env_id} has {n_env}"
+                         f"{setting}; play it with the action set it was trained on")
     episode1 = []                     # per step of episode 1: (screen or None, Q(s, ·; θ), s)
 
     def record(e, obs):
@@ -277,9 +321,12 @@ def run_command(argv: list[str], command: Command) -> int:
 
     try:
         cfg = from_args(command.config, args)
+        _check_paths(args)
         _check_mode_flags(args, flags_given(argv), command)
         if args.resume:
             cfg = _resumed_config(cfg, args.resume, argv)
+        if args.eval:
+            cfg = _as_trained(cfg, args.eval, flags_given(argv))
         cfg = cfg.resolved()
         cfg.validate()
         task = command.make_task(cfg)
@@ -289,12 +336,12 @@ def run_command(argv: list[str], command: Command) -> int:
         out = args.resume or args.out or default_out(cfg, args.overwrite)
         if not args.resume:
             _check_out(out, args.overwrite)
-        _check_writable(out)
         # before D is allocated: np.zeros hands out pages lazily, so a memory too large for
         # this machine would otherwise be found out by the OS hours into the run
         per_slot = task.memory_bytes_per_transition + (PrioritizedReplay.bytes_per_slot(cfg.buffer_size)
                                                        if cfg.prioritized else 0)
         fits = check_replay_fits(cfg.buffer_size, per_slot, mem_available())
+        _check_writable(out)                    # last: it makes the folder, which a refusal would leave
     except (UsageError, OSError, ValueError, MemoryTooSmall) as e:      # CheckpointError is a ValueError
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
@@ -341,8 +388,9 @@ def run_command(argv: list[str], command: Command) -> int:
     except KeyboardInterrupt:
         # a second Ctrl-C: checkpoint.npz on disk is the last complete one (saves are
         # atomic), so say how to go on rather than dump a traceback
-        print(f"\n{prog}: interrupted; {out}/checkpoint.npz holds the last saved state. "
-              f"Continue with --resume {out}", file=sys.stderr)
+        left = (f"{checkpoint} holds the last saved state. Continue with --resume {out}"
+                if os.path.isfile(checkpoint) else "no checkpoint had been saved yet")
+        print(f"\n{prog}: interrupted; {left}", file=sys.stderr)
         return 130
     if result.interrupted:
         return 130

@@ -22,6 +22,8 @@ import ast
 import dataclasses
 import difflib
 import inspect
+import math
+import re
 import textwrap
 
 
@@ -67,11 +69,15 @@ class OneLineParser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, allow_abbrev=False, **kwargs)
+        # argparse takes "-1e1" for a flag, not a value (it knows only -1 and -1.5 as
+        # negative numbers), so --v-min -1e1 would fail; this attribute is argparse's own hook
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
     def error(self, message: str):
         given = message.removeprefix("unrecognized arguments: ")
         if given != message:                  # name each unknown flag, and the flag it may mean
-            message = "; ".join(self.unknown_flag(w) for w in given.split() if w.startswith("-")) or message
+            flags = [w for w in given.split() if w.startswith("-") and not self._negative_number_matcher.match(w)]
+            message = "; ".join(self.unknown_flag(w) for w in flags) or message
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
@@ -90,9 +96,12 @@ def _typed(kind):
                 return False
             raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
         try:
-            return kind(text)
+            value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+        if kind is float and not math.isfinite(value):      # inf, nan, 1e309: no knob takes them
+            raise argparse.ArgumentTypeError(f"expected a finite float, got {text!r}")
+        return value
     parse.__name__ = kind.__name__
     return parse
 

@@ -147,6 +147,8 @@ def q_grid_text(mdp: GridWorld, Q: np.ndarray) -> str:
 def solve_both_ways(cfg: GridWorldConfig):
     """The MDP of cfg, V* and its iteration count by value iteration, and Q with its update
     counts by Q-learning: (mdp, V_star (S,), iterations, Q (S, A), updates (S, A))."""
+    if cfg.seed < 0:                    # numpy's own message would not name the flag
+        raise ValueError(f"--seed must be 0 or more, got {cfg.seed}")
     mdp = GridWorld(parse_layout(load_layout_text(cfg.layout)), noise=cfg.noise,
                     living_reward=cfg.living_reward, discount=cfg.discount)
     V_star, iterations = value_iteration(mdp, tolerance=cfg.tolerance,

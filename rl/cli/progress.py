@@ -22,7 +22,7 @@ import sys
 import time
 from collections import deque
 
-from nnpy import atomic_file
+from nnpy import CheckpointError, atomic_file
 
 CSV_COLUMNS = ["step", "episode", "recent_mean_return", "epsilon", "loss", "steps_per_s",
                "eval_mean_return", "avg_max_q", "eval_episodes"]
@@ -130,8 +130,12 @@ class ProgressCSV:
         self.path = path
         rows = []
         if resume_step is not None and os.path.exists(path):
-            with open(path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+            try:
+                with open(path, newline="") as f:
+                    rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+            except (KeyError, ValueError, TypeError, UnicodeDecodeError, csv.Error) as e:
+                raise CheckpointError(f"--resume: {path} is damaged ({type(e).__name__}: {e}); "
+                                      f"move it away to continue without its rows") from None
         with atomic_file(path, "w", newline="") as f:       # on resume: the old rows survive a failed rewrite
             writer = csv.DictWriter(f, CSV_COLUMNS)
             writer.writeheader()

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from nnpy import atomic_file
+from nnpy import CheckpointError, atomic_file
 
 from .checkpoints import load_checkpoint, load_policy, save_checkpoint, save_policy
 from .plot import plot_curve
@@ -79,16 +79,16 @@ class RunFolder:
 
     # -- starting and resuming ----------------------------------------------------------
     def start(self, step: int, resume: bool) -> None:
-        """Write config.json and open progress.csv (on resume: keep its rows up to `step`).
+        """Open progress.csv (on resume: keep its rows up to `step`), then write config.json.
         A temporary file left by a killed save (SIGKILL, a power cut: no cleanup ran) is
         removed first; the file it was to replace is whole (nnpy's atomic_file)."""
         for name in os.listdir(self.dir):
             if name.startswith(".tmp-"):
                 os.unlink(os.path.join(self.dir, name))
+        with writing(self.path["progress.csv"]):      # first: a damaged one stops a resume here
+            self.csv = ProgressCSV(self.path["progress.csv"], resume_step=step if resume else None)
         with writing(self.path["config.json"]):
             write_json(self.path["config.json"], {"env_id": self.task.env_id, **dataclasses.asdict(self.cfg)})
-        with writing(self.path["progress.csv"]):
-            self.csv = ProgressCSV(self.path["progress.csv"], resume_step=step if resume else None)
         self._tick = (time.monotonic(), step)
         if self.line is not None:
             self.line.learning_from = step + self.cfg.learning_starts    # as train() counts it
@@ -109,6 +109,9 @@ class RunFolder:
 
     def load_best(self, net) -> None:
         """best.npz's weights into net: a resumed run's best network so far."""
+        if not os.path.isfile(self.path["best.npz"]):
+            raise CheckpointError(f"--resume {self.dir}: no best.npz, the best network so far, which "
+                                  f"the run saved; restore it, or start again with --out {self.dir} --overwrite")
         best, _ = load_policy(self.path["best.npz"], self.task.env_id)
         net.load_weights_from(best)
 
