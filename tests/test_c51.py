@@ -192,9 +192,10 @@ def test_c51_flags_refuse_dueling_and_a_bad_support_in_one_line():
     done = run_py("atari", "--c51", "true", "--dueling", "true")
     assert done.returncode != 0 and "--c51 true and --dueling true" in done.stderr
     assert "Traceback" not in done.stderr
-    for bad in (["--v-min", "5", "--v-max", "5"], ["--v-max", "inf"]):
+    for bad, message in ((["--v-min", "5", "--v-max", "5"], "--v-max must be finite and above --v-min"),
+                         (["--v-max", "inf"], "argument --v-max: expected a finite float, got 'inf'")):
         done = run_py("atari", "--c51", "true", *bad)
-        assert done.returncode != 0 and "--v-max must be finite and above --v-min" in done.stderr
+        assert done.returncode == 2 and message in done.stderr
         assert "Traceback" not in done.stderr
 
 
