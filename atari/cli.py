@@ -10,7 +10,7 @@ from rl.cli.command import Command, run_command
 from rl.dqn_config import AT_LEAST_0, DQNConfig, check_ranges
 from rl.train import Task
 
-from .env import AtariEnv
+from .env import MAX_FRAMES, AtariEnv
 from .frame_replay import FrameReplay
 from .games import env_id, resolve
 from .networks import ARCHS, build_net
@@ -158,7 +158,8 @@ class AtariConfig(DQNConfig):
 
     def validate(self) -> None:
         super().validate()
-        check_ranges(self, {"noop_max": AT_LEAST_0,
+        check_ranges(self, {"noop_max": (lambda v: 0 <= v <= MAX_FRAMES,      # more would never end a reset
+                                         f"0 to {MAX_FRAMES:,}, the emulator's frames per game"),
                             # the learning step cuts the minibatch in two (nnpy/parallel.py)
                             "batch_size": (lambda v: v >= 2, "2 or more"),
                             "atoms": (lambda v: v >= 2, "2 or more"),

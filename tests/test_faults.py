@@ -212,6 +212,8 @@ def test_resume_applies_the_flags_it_can_and_refuses_the_rest(trained, tmp_path,
     ("{not json", "config.json is not readable JSON"),
     ("[1, 2]", "config.json is not a JSON object"),
     ('{"lr": "fast"}', "config.json has lr = 'fast', expected a float"),
+    ('{"foo": 1}', "config.json has no seed, steps, lr, gamma, buffer_size, batch_size, learning_starts, "
+                   "which every run's config.json holds"),
 ])
 def test_a_damaged_config_json_is_one_line(trained, tmp_path, capsys, content, message):
     run = copy_of(trained, tmp_path)

@@ -81,6 +81,11 @@ RESUME_CAN_CHANGE = ("steps", "lr", "max_grad_norm", "eval_every", "eval_episode
                      "stop_after_solved", "threads")
 
 
+#: settings every config.json has held since the first run: one without them is not a run's
+#: (fields added later may be missing from older runs; DQNConfig.completed fills those)
+SAVED_ALWAYS = ("seed", "steps", "lr", "gamma", "buffer_size", "batch_size", "learning_starts")
+
+
 #: what `--eval PATH` uses besides the Command's env_fields: the network comes from PATH,
 #: so a flag for anything else (--arch, --lr, --out, ...) would be ignored; it is refused
 EVAL_USES = ("eval", "episodes", "gif", "filters", "seed", "eval_epsilon")
@@ -210,6 +215,10 @@ def _saved_config(cfg: DQNConfig, folder: str) -> dict:
             ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
             if not ok and not (kind is float and isinstance(value, int) and not isinstance(value, bool)):
                 raise UsageError(f"--resume: {saved} has {name} = {value!r}, expected a {kind.__name__}")
+    missing = [name for name in SAVED_ALWAYS if name not in values]
+    if missing:
+        raise UsageError(f"--resume: {saved} has no {', '.join(missing)}, which every run's "
+                         f"config.json holds; restore it, or start a new run")
     return {k: v for k, v in cfg.completed(values).items() if k in fields}
 
 
