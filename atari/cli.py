@@ -158,7 +158,7 @@ class AtariConfig(DQNConfig):
 
     def validate(self) -> None:
         super().validate()
-        check_ranges(self, {"noop_max": (lambda v: 0 <= v <= MAX_FRAMES,      # more would never end a reset
+        check_ranges(self, {"noop_max": (lambda v: 0 <= v <= MAX_FRAMES,      # caps a reset's wait
                                          f"0 to {MAX_FRAMES:,}, the emulator's frames per game"),
                             # the learning step cuts the minibatch in two (nnpy/parallel.py)
                             "batch_size": (lambda v: v >= 2, "2 or more"),

@@ -69,8 +69,8 @@ class AtariEnv:
         """Repeat one action for FRAME_SKIP frames -> (summed reward, φ frame (84, 84)).
 
         φ looks at the last two frames of the repeat.  A game that ends inside the repeat
-        stops it there, and φ shows the last frame played (twice if it was the first or
-        second of the repeat)."""
+        stops it there, and φ shows the last frame played (twice if it was the first, second
+        or third of the repeat)."""
         reward = 0.0
         for k in range(FRAME_SKIP):
             reward += self.ale.act(self.action_set[action_index])

@@ -158,6 +158,18 @@ def test_eval_plays_a_network_on_the_action_set_it_was_trained_on(tmp_path, caps
                          f"false; play it with the action set it was trained on")
 
 
+def test_eval_takes_the_luminance_a_network_was_trained_with_unless_told(tmp_path):
+    from atari.networks import build_net
+    from rl.cli.checkpoints import save_policy
+    from rl.cli.command import _as_trained
+    path = str(tmp_path / "rec601.npz")
+    save_policy(path, build_net("dqn2013", 6, np.random.default_rng(0)), "ALE/Pong-v5",
+                {"config": {"full_action_space": False, "luminance": "rec601"}})
+    assert AtariConfig().luminance == "rec709"
+    assert _as_trained(AtariConfig(), path, given=set()).luminance == "rec601"
+    assert _as_trained(AtariConfig(luminance="rec709"), path, given={"luminance"}).luminance == "rec709"
+
+
 def test_unknown_game_through_run_py():
     done = run_py("atari", "--game", "pongg")
     assert done.returncode == 2 and "Traceback" not in done.stderr

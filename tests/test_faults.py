@@ -226,7 +226,8 @@ def file_bytes(run: str) -> dict:
     return {name: open(os.path.join(run, name), "rb").read() for name in ("config.json", "progress.csv")}
 
 
-@pytest.mark.parametrize("content", ["step,foo\nabc,1\n", "nothing,here\n1,2\n", "\x00\xff\xfe"])
+@pytest.mark.parametrize("content", ["step,foo\nabc,1\n", "nothing,here\n1,2\n", "\x00\xff\xfe",
+                                     "step,foo\n1,2\n", "step\n1\n2,3\n"])
 def test_a_damaged_progress_csv_stops_a_resume_before_anything_is_written(trained, tmp_path, capsys, content):
     run = copy_of(trained, tmp_path)
     with open(os.path.join(run, "progress.csv"), "w", encoding="latin-1") as f:
@@ -261,6 +262,7 @@ def test_ctrl_c_outside_training_is_one_line_and_status_130():
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and stderr.strip() == "run.py gridworld: interrupted", stderr
+
 
 def test_sigterm_saves_a_valid_checkpoint_and_exits_130(tmp_path):
     out = str(tmp_path / "terminated")

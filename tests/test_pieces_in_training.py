@@ -33,6 +33,8 @@ def test_learn_from_weights_the_loss_and_sets_the_new_priorities_to_abs_td_plus_
     memory = filled_memory()
     net = build_mlp(16, np.random.default_rng(1))
     agent = DQNAgent(net, Adam(net.parameters(), lr=1e-3))
+    for p in agent.target.parameters().values():                        # θ⁻ ≠ θ: y must use θ⁻
+        p *= 0.5
     sampler = np.random.default_rng(5)
     memory.rng.bit_generator.state = sampler.bit_generator.state
     batch, slots, weights = memory.sample(16, memory.rng, 0.4)          # what learn_from will draw
@@ -144,8 +146,12 @@ def test_a_noisy_agent_refuses_to_learn_without_a_noise_generator():
 
 def test_a_run_saved_before_beta_had_its_own_schedule_resumes_with_beta_over_its_budget(tmp_path):
     """config.json written when β rose over --steps: --resume keeps that schedule."""
+    import json
+    from dataclasses import asdict
     (tmp_path / "checkpoint.npz").write_bytes(b"")
-    (tmp_path / "config.json").write_text('{"prioritized": true, "steps": 700000}')
+    old = {k: v for k, v in asdict(AtariConfig(prioritized=True, steps=700_000)).items()
+           if k != "priority_beta_steps"}                               # the field did not exist yet
+    (tmp_path / "config.json").write_text(json.dumps(old))
     assert _saved_config(AtariConfig(), str(tmp_path))["priority_beta_steps"] == 700_000
-    (tmp_path / "config.json").write_text('{"steps": 700000, "priority_beta_steps": 500000}')
+    (tmp_path / "config.json").write_text(json.dumps({**old, "priority_beta_steps": 500_000}))
     assert _saved_config(AtariConfig(), str(tmp_path))["priority_beta_steps"] == 500_000

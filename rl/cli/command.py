@@ -330,8 +330,8 @@ def run_command(argv: list[str], command: Command) -> int:
 
     try:
         cfg = from_args(command.config, args)
-        _check_paths(args)
         _check_mode_flags(args, flags_given(argv), command)
+        _check_paths(args)
         if args.resume:
             cfg = _resumed_config(cfg, args.resume, argv)
         if args.eval:

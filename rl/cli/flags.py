@@ -70,13 +70,15 @@ class OneLineParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, allow_abbrev=False, **kwargs)
         # argparse takes "-1e1" for a flag, not a value (it knows only -1 and -1.5 as
-        # negative numbers), so --v-min -1e1 would fail; this attribute is argparse's own hook
+        # negative numbers), so --v-min -1e1 would fail; argparse keeps its pattern in this
+        # private attribute, so a later Python could ignore it (then -1e1 fails as before)
         self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
     def error(self, message: str):
         given = message.removeprefix("unrecognized arguments: ")
         if given != message:                  # name each unknown flag, and the flag it may mean
-            flags = [w for w in given.split() if w.startswith("-") and not self._negative_number_matcher.match(w)]
+            flags = [w for w in given.split()
+                     if w.startswith("-") and not self._negative_number_matcher.match(w)]
             message = "; ".join(self.unknown_flag(w) for w in flags) or message
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 

@@ -132,8 +132,12 @@ class ProgressCSV:
         if resume_step is not None and os.path.exists(path):
             try:
                 with open(path, newline="") as f:
-                    rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
-            except (KeyError, ValueError, TypeError, UnicodeDecodeError, csv.Error) as e:
+                    reader = csv.DictReader(f)
+                    rows = [r for r in reader if int(r["step"]) <= resume_step]
+                unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
+                if unknown or any(None in r for r in rows):       # a column not ours, a long row
+                    raise ValueError(f"columns {sorted(unknown)} or a row longer than its header")
+            except (KeyError, ValueError, TypeError, csv.Error) as e:   # UnicodeDecodeError too
                 raise CheckpointError(f"--resume: {path} is damaged ({type(e).__name__}: {e}); "
                                       f"move it away to continue without its rows") from None
         with atomic_file(path, "w", newline="") as f:       # on resume: the old rows survive a failed rewrite
