@@ -20,6 +20,9 @@ from .preprocess import LUMINANCE
 @dataclass
 class AtariConfig(DQNConfig):
     CHOICES = {**DQNConfig.CHOICES, "arch": ARCHS, "luminance": LUMINANCE}
+    # C51 has its own loss (cross-entropy), and noisy nets anneal ε to 0, not to --eps-end
+    ONLY_WITH = {**DQNConfig.ONLY_WITH, "atoms": ("c51", True), "v_min": ("c51", True),
+                 "v_max": ("c51", True), "loss": ("c51", False), "eps_end": ("noisy", False)}
 
     game: str = "pong"
     """Atari game: pong, breakout, space_invaders, ... (any ROM that ships with ale-py)"""

@@ -30,6 +30,15 @@ PROBABILITY = (lambda v: 0 <= v <= 1, "in [0, 1]")
 class DQNConfig:
     #: field -> registry whose keys are its allowed values (flags, validation and help use it)
     CHOICES: ClassVar[dict] = {"optimizer": OPTIMIZERS, "loss": LOSSES}
+    #: field -> (setting, value): the field does something only when the setting has that
+    #: value; run.py refuses it otherwise, as it would be ignored.  (--replay false is the
+    #: exception by design: it overrides the memory's four knobs, see resolved().)
+    ONLY_WITH: ClassVar[dict] = {
+        "adam_eps": ("optimizer", "adam"), "rmsprop_min_sq": ("optimizer", "centered_rmsprop"),
+        "priority_alpha": ("prioritized", True), "priority_beta0": ("prioritized", True),
+        "priority_beta_steps": ("prioritized", True),
+        "target_update_every": ("target_network", True), "tau": ("target_network", True),
+    }
     #: the headings of --help, first what to run, then the hyperparameters by what they are
     #: for; a name the class does not have (a subclass's field) is skipped
     GROUPS: ClassVar[tuple] = (

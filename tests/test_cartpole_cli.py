@@ -232,6 +232,11 @@ def files(tmp_path) -> dict:
     (["--eval", "{policy}", "--gif", "{tmp}/x.jpg"], "--gif '{tmp}/x.jpg': give a file name ending in .gif"),
     (["--eval", "{policy}", "--filters", "{tmp}/x.gif"], "give a file name ending in .png"),
     (["--eval", "{policy}", "--gif", "{tmp}/nowhere/x.gif"], "{tmp}/nowhere is not a folder this user can write to"),
+    # a flag the other settings leave unused would be ignored: refused instead
+    (["--optimizer", "sgd", "--adam-eps", "1e-8"],
+     "--adam-eps does something only with --optimizer adam, and this run has sgd; drop it"),
+    (["--priority-alpha", "0.5"], "--priority-alpha does something only with --prioritized true, and this run has false"),
+    (["--target-network", "false", "--tau", "0.5"], "--tau does something only with --target-network true"),
 ])
 def test_bad_input_gets_one_line_and_status_2(argv, message, files, tmp_path, capsys):
     argv = [a.format(tmp=tmp_path, **files) for a in argv]

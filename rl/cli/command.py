@@ -141,6 +141,17 @@ def _as_trained(cfg: DQNConfig, path: str, given: set[str]) -> DQNConfig:
                                        if n in saved and type(saved[n]) is type(getattr(cfg, n))})
 
 
+def _check_used(cfg: DQNConfig, given: set[str]) -> None:
+    """Refuse a flag the run's other settings leave unused (cfg.ONLY_WITH): --atoms without
+    --c51 true would change nothing, and saying so beats a run that silently ignores it."""
+    def shown(value) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    for name, (setting, needed) in cfg.ONLY_WITH.items():
+        if name in given and getattr(cfg, setting) != needed:
+            raise UsageError(f"{flag_list([name])} does something only with {flag_list([setting])} "
+                             f"{shown(needed)}, and this run has {shown(getattr(cfg, setting))}; drop it")
+
+
 def _check_mode_flags(args, given: set[str], command: Command) -> None:
     """Refuse a flag the chosen mode (train, --resume, --eval) would silently ignore."""
     if args.eval:
@@ -332,6 +343,8 @@ def run_command(argv: list[str], command: Command) -> int:
         cfg = from_args(command.config, args)
         _check_mode_flags(args, flags_given(argv), command)
         _check_paths(args)
+        if not args.eval and not args.resume:
+            _check_used(cfg, flags_given(argv))
         if args.resume:
             cfg = _resumed_config(cfg, args.resume, argv)
         if args.eval:
