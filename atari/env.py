@@ -77,10 +77,8 @@ class AtariEnv:
             if k >= FRAME_SKIP - 2:                      # only the last two frames are looked at
                 self.ale.getScreenRGB(self.screens[k - (FRAME_SKIP - 2)])
             if self.ale.game_over():
-                if k < FRAME_SKIP - 2:                   # no frame of this repeat read yet
+                if k < FRAME_SKIP - 1:                   # ended early: its last frame, twice
                     self.ale.getScreenRGB(self.screens[0])
-                    self.screens[1][...] = self.screens[0]
-                elif k == FRAME_SKIP - 2:                # one read: it is the last frame played
                     self.screens[1][...] = self.screens[0]
                 break
         return reward, phi_frame(self.screens[0], self.screens[1], self.weights)

@@ -144,12 +144,11 @@ def _as_trained(cfg: DQNConfig, path: str, given: set[str]) -> DQNConfig:
 def _check_used(cfg: DQNConfig, given: set[str]) -> None:
     """Refuse a flag the run's other settings leave unused (cfg.ONLY_WITH): --atoms without
     --c51 true would change nothing, and saying so beats a run that silently ignores it."""
-    def shown(value) -> str:
-        return str(value).lower() if isinstance(value, bool) else str(value)
     for name, (setting, needed) in cfg.ONLY_WITH.items():
-        if name in given and getattr(cfg, setting) != needed:
+        if name in given and getattr(cfg, setting) != needed:      # values as flags spell them
             raise UsageError(f"{flag_list([name])} does something only with {flag_list([setting])} "
-                             f"{shown(needed)}, and this run has {shown(getattr(cfg, setting))}; drop it")
+                             f"{str(needed).lower()}, and this run has {str(getattr(cfg, setting)).lower()}; "
+                             f"drop it")
 
 
 def _check_mode_flags(args, given: set[str], command: Command) -> None:
@@ -341,14 +340,15 @@ def run_command(argv: list[str], command: Command) -> int:
 
     try:
         cfg = from_args(command.config, args)
-        _check_mode_flags(args, flags_given(argv), command)
+        given = flags_given(argv)
+        _check_mode_flags(args, given, command)
         _check_paths(args)
         if not args.eval and not args.resume:
-            _check_used(cfg, flags_given(argv))
+            _check_used(cfg, given)
         if args.resume:
             cfg = _resumed_config(cfg, args.resume, argv)
         if args.eval:
-            cfg = _as_trained(cfg, args.eval, flags_given(argv))
+            cfg = _as_trained(cfg, args.eval, given)
         cfg = cfg.resolved()
         cfg.validate()
         task = command.make_task(cfg)
